@@ -1,0 +1,1 @@
+"""Event distribution between nodes: in-process (one node) or Redis (several nodes)."""

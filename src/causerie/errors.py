@@ -1,0 +1,211 @@
+"""Every refusal Causerie can give, with its stable code, HTTP status and WebSocket close code.
+
+May import: stdlib only.
+
+One table (``ErrorCode``) maps a stable, documented code to how each transport reports it. Code
+anywhere raises :class:`CauserieError`; exactly one mapper per transport (``web.app`` for HTTP,
+``realtime.connection`` for the WebSocket) turns it into a response. Anything that is not a
+``CauserieError`` becomes a bare ``internal_error`` with no detail, so internals never leak.
+
+    CauserieError(code, message?, retry_after?, data?)
+      └─ raised by domain rules, services and the protocol codec alike
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    http: int
+    en: str
+    fr: str
+    close: int | None = None  # WebSocket close code when the error ends the connection
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable error codes. Clients switch on these; never rename one."""
+
+    # entry and accounts
+    UNDERAGE = "underage"
+    RULES_NOT_ACCEPTED = "rules_not_accepted"
+    NICKNAME_LENGTH = "nickname_length"
+    NICKNAME_CHARS = "nickname_chars"
+    NICKNAME_TAKEN = "nickname_taken"
+    NICKNAME_RESERVED = "nickname_reserved"
+    INVALID_GENDER = "invalid_gender"
+    INVALID_REGION = "invalid_region"
+    INVALID_AGE = "invalid_age"
+    EMAIL_INVALID = "email_invalid"
+    EMAIL_TAKEN = "email_taken"
+    PASSWORD_WEAK = "password_weak"
+    LOGIN_FAILED = "login_failed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    ALREADY_REGISTERED = "already_registered"
+    # rooms
+    ROOM_NOT_FOUND = "room_not_found"
+    ROOM_NAME_LENGTH = "room_name_length"
+    ROOM_NAME_CHARS = "room_name_chars"
+    ROOM_NAME_TAKEN = "room_name_taken"
+    ROOM_TOPIC_LENGTH = "room_topic_length"
+    ROOM_AGE_GATE = "room_age_gate"
+    ROOM_INVITE_ONLY = "room_invite_only"
+    NOT_IN_ROOM = "not_in_room"
+    TOO_MANY_ROOMS_JOINED = "too_many_rooms_joined"
+    TOO_MANY_ROOMS_CREATED = "too_many_rooms_created"
+    NOT_ROOM_OWNER = "not_room_owner"
+    # messages
+    MESSAGE_EMPTY = "message_empty"
+    MESSAGE_TOO_LONG = "message_too_long"
+    REPLY_NOT_FOUND = "reply_not_found"
+    RATE_LIMITED = "rate_limited"
+    # private messages and social
+    USER_NOT_FOUND = "user_not_found"
+    USER_OFFLINE = "user_offline"
+    DM_SELF = "dm_self"
+    DM_REFUSED = "dm_refused"
+    BLOCKED = "blocked"
+    TOO_MANY_BLOCKS = "too_many_blocks"
+    TOO_MANY_FRIENDS = "too_many_friends"
+    FRIEND_REQUEST_NOT_FOUND = "friend_request_not_found"
+    # protocol
+    BAD_FRAME = "bad_frame"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    FRAME_TOO_LARGE = "frame_too_large"
+    ORIGIN_FORBIDDEN = "origin_forbidden"
+    SLOW_CONSUMER = "slow_consumer"
+    HELLO_TIMEOUT = "hello_timeout"
+    BAD_REQUEST = "bad_request"
+    NOT_FOUND = "not_found"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+    @property
+    def spec(self) -> _Spec:
+        return _SPECS[self]
+
+    @property
+    def http_status(self) -> int:
+        return _SPECS[self].http
+
+    @property
+    def close_code(self) -> int | None:
+        return _SPECS[self].close
+
+    def text(self, lang: str = "en") -> str:
+        spec = _SPECS[self]
+        return spec.fr if lang == "fr" else spec.en
+
+
+_SPECS: dict[ErrorCode, _Spec] = {
+    ErrorCode.UNDERAGE: _Spec(
+        403, "Causerie is for adults (18 or over).", "Causerie est réservé aux adultes (18 ans ou plus)."
+    ),
+    ErrorCode.RULES_NOT_ACCEPTED: _Spec(
+        400,
+        "You must confirm you are 18 or over and accept the rules.",
+        "Vous devez confirmer avoir 18 ans ou plus et accepter les règles.",
+    ),
+    ErrorCode.NICKNAME_LENGTH: _Spec(400, "Nickname has the wrong length.", "Le pseudo n'a pas la bonne longueur."),
+    ErrorCode.NICKNAME_CHARS: _Spec(
+        400, "Nickname contains forbidden characters.", "Le pseudo contient des caractères interdits."
+    ),
+    ErrorCode.NICKNAME_TAKEN: _Spec(
+        409,
+        "This nickname is taken, or too close to one in use.",
+        "Ce pseudo est pris, ou trop proche d'un pseudo utilisé.",
+    ),
+    ErrorCode.NICKNAME_RESERVED: _Spec(409, "This nickname is reserved.", "Ce pseudo est réservé."),
+    ErrorCode.INVALID_GENDER: _Spec(400, "Unknown gender value.", "Genre inconnu."),
+    ErrorCode.INVALID_REGION: _Spec(400, "Unknown region.", "Région inconnue."),
+    ErrorCode.INVALID_AGE: _Spec(400, "Age is not valid.", "L'âge n'est pas valide."),
+    ErrorCode.EMAIL_INVALID: _Spec(400, "Email address is not valid.", "L'adresse e-mail n'est pas valide."),
+    ErrorCode.EMAIL_TAKEN: _Spec(409, "Registration failed.", "L'inscription a échoué."),
+    ErrorCode.PASSWORD_WEAK: _Spec(
+        400, "Password is too short or too common.", "Mot de passe trop court ou trop courant."
+    ),
+    ErrorCode.LOGIN_FAILED: _Spec(401, "Wrong login or password.", "Identifiant ou mot de passe incorrect."),
+    ErrorCode.NOT_AUTHENTICATED: _Spec(401, "You are not signed in.", "Vous n'êtes pas connecté.", close=4001),
+    ErrorCode.ALREADY_REGISTERED: _Spec(409, "This account is already registered.", "Ce compte est déjà enregistré."),
+    ErrorCode.ROOM_NOT_FOUND: _Spec(404, "No such room.", "Salon introuvable."),
+    ErrorCode.ROOM_NAME_LENGTH: _Spec(
+        400, "Room name has the wrong length.", "Le nom du salon n'a pas la bonne longueur."
+    ),
+    ErrorCode.ROOM_NAME_CHARS: _Spec(
+        400, "Room name contains forbidden characters.", "Le nom du salon contient des caractères interdits."
+    ),
+    ErrorCode.ROOM_NAME_TAKEN: _Spec(409, "A room with this name exists.", "Un salon porte déjà ce nom."),
+    ErrorCode.ROOM_TOPIC_LENGTH: _Spec(400, "Room topic is too long.", "Le sujet du salon est trop long."),
+    ErrorCode.ROOM_AGE_GATE: _Spec(
+        403, "This room is for an age group you are not in.", "Ce salon est réservé à une autre tranche d'âge."
+    ),
+    ErrorCode.ROOM_INVITE_ONLY: _Spec(403, "This room is invite-only.", "Ce salon est sur invitation."),
+    ErrorCode.NOT_IN_ROOM: _Spec(403, "Join the room first.", "Rejoignez d'abord le salon."),
+    ErrorCode.TOO_MANY_ROOMS_JOINED: _Spec(429, "You have joined too many rooms.", "Vous avez rejoint trop de salons."),
+    ErrorCode.TOO_MANY_ROOMS_CREATED: _Spec(429, "You have created too many rooms.", "Vous avez créé trop de salons."),
+    ErrorCode.NOT_ROOM_OWNER: _Spec(
+        403, "Only the room owner can do this.", "Seul le propriétaire du salon peut faire cela."
+    ),
+    ErrorCode.MESSAGE_EMPTY: _Spec(400, "Message is empty.", "Le message est vide."),
+    ErrorCode.MESSAGE_TOO_LONG: _Spec(400, "Message is too long.", "Le message est trop long."),
+    ErrorCode.REPLY_NOT_FOUND: _Spec(
+        404, "The message you reply to does not exist.", "Le message auquel vous répondez n'existe pas."
+    ),
+    ErrorCode.RATE_LIMITED: _Spec(429, "Slow down.", "Doucement !"),
+    ErrorCode.USER_NOT_FOUND: _Spec(404, "No such user.", "Utilisateur introuvable."),
+    ErrorCode.USER_OFFLINE: _Spec(409, "This user is not online.", "Cet utilisateur n'est pas en ligne."),
+    ErrorCode.DM_SELF: _Spec(400, "You cannot message yourself.", "Vous ne pouvez pas vous écrire à vous-même."),
+    ErrorCode.DM_REFUSED: _Spec(
+        403,
+        "This user does not accept private messages from you.",
+        "Cet utilisateur n'accepte pas vos messages privés.",
+    ),
+    ErrorCode.BLOCKED: _Spec(
+        403, "You cannot interact with this user.", "Vous ne pouvez pas interagir avec cet utilisateur."
+    ),
+    ErrorCode.TOO_MANY_BLOCKS: _Spec(429, "Your block list is full.", "Votre liste de blocage est pleine."),
+    ErrorCode.TOO_MANY_FRIENDS: _Spec(429, "Your friend list is full.", "Votre liste d'amis est pleine."),
+    ErrorCode.FRIEND_REQUEST_NOT_FOUND: _Spec(404, "No such friend request.", "Demande d'ami introuvable."),
+    ErrorCode.BAD_FRAME: _Spec(400, "Malformed frame.", "Trame mal formée.", close=1008),
+    ErrorCode.UNSUPPORTED_VERSION: _Spec(
+        400, "Unsupported protocol version.", "Version de protocole non prise en charge.", close=4002
+    ),
+    ErrorCode.FRAME_TOO_LARGE: _Spec(413, "Frame too large.", "Trame trop grande.", close=1009),
+    ErrorCode.ORIGIN_FORBIDDEN: _Spec(403, "Origin not allowed.", "Origine non autorisée.", close=1008),
+    ErrorCode.SLOW_CONSUMER: _Spec(
+        503,
+        "Too much unread output; reconnect and resume.",
+        "Trop de données en attente ; reconnectez-vous.",
+        close=1013,
+    ),
+    ErrorCode.HELLO_TIMEOUT: _Spec(408, "No hello in time.", "Pas de hello à temps.", close=4008),
+    ErrorCode.BAD_REQUEST: _Spec(400, "Bad request.", "Requête invalide."),
+    ErrorCode.NOT_FOUND: _Spec(404, "Not found.", "Introuvable."),
+    ErrorCode.SERVICE_UNAVAILABLE: _Spec(
+        503, "Service temporarily unavailable; retry.", "Service momentanément indisponible ; réessayez."
+    ),
+    ErrorCode.INTERNAL_ERROR: _Spec(500, "Internal error.", "Erreur interne.", close=1011),
+}
+
+assert set(_SPECS) == set(ErrorCode), "every ErrorCode needs a spec"
+
+
+@dataclass(slots=True)
+class CauserieError(Exception):
+    """A refusal with a stable code. ``message`` overrides the default text (keep it safe to show)."""
+
+    code: ErrorCode
+    message: str | None = None
+    retry_after: float | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.code.value)
+
+    def text(self, lang: str = "en") -> str:
+        return self.message or self.code.text(lang)
+
+    def __str__(self) -> str:
+        return f"{self.code.value}: {self.text()}"

@@ -1,0 +1,45 @@
+"""Prometheus metrics and logging set-up, shared by every layer.
+
+May import: stdlib, prometheus-client, structlog.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CONNECTIONS = Gauge("causerie_connections", "Open WebSocket connections on this node.", registry=REGISTRY)
+MESSAGES = Counter("causerie_messages_stored_total", "Messages stored (acknowledged).", registry=REGISTRY)
+ERRORS = Counter("causerie_errors_total", "Refusals sent to clients, by error code.", ["code"], registry=REGISTRY)
+FRAMES = Counter("causerie_frames_received_total", "Client frames received, by type.", ["type"], registry=REGISTRY)
+SEND_LATENCY = Histogram(
+    "causerie_send_seconds",
+    "Time from a send frame to its ack (includes the group commit).",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+DELIVERIES = Gauge("causerie_deliveries", "Events pushed to connections since start.", registry=REGISTRY)
+
+
+def setup_logging(level: str, json_logs: bool) -> None:
+    """Structured logs on stderr. Message bodies and secrets are never logged at info level."""
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    processors: list[structlog.types.Processor] = [
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,233 @@
+"""Wire messages of the WebSocket protocol, version 1 (see docs/protocol.md, which is normative).
+
+May import: stdlib, msgspec, ``causerie.errors``.
+
+Every client frame and server event is a ``msgspec.Struct`` tagged by its ``type`` field. Client
+frames forbid unknown fields (a typo is an error, not silently ignored). Server events omit fields
+that hold their default, so frames stay small.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+
+class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    pass
+
+
+class _Event(msgspec.Struct, tag_field="type", omit_defaults=True):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Client → server
+# ---------------------------------------------------------------------------------------------
+
+
+class Hello(_Frame, tag="hello"):
+    v: int = PROTOCOL_VERSION
+    token: str | None = None
+    lang: Literal["fr", "en"] | None = None
+
+
+class Join(_Frame, tag="join"):
+    room: str
+    since: int | None = None
+    ref: str | None = None
+
+
+class Leave(_Frame, tag="leave"):
+    room: str
+
+
+class Send(_Frame, tag="send"):
+    client_id: str
+    text: str
+    room: str | None = None
+    to: str | None = None  # nickname: a private message (the server opens the conversation)
+    reply_to: int | None = None  # seq of a message in the same room
+
+
+class Typing(_Frame, tag="typing"):
+    room: str
+
+
+class HistoryRequest(_Frame, tag="history"):
+    room: str
+    before: int | None = None
+    limit: int = 50
+    ref: str | None = None
+
+
+class DmAccept(_Frame, tag="dm_accept"):
+    room: str
+
+
+class DmIgnore(_Frame, tag="dm_ignore"):
+    room: str
+
+
+class Ping(_Frame, tag="ping"):
+    ref: str | None = None
+
+
+ClientFrame = Hello | Join | Leave | Send | Typing | HistoryRequest | DmAccept | DmIgnore | Ping
+
+
+# ---------------------------------------------------------------------------------------------
+# Server → client
+# ---------------------------------------------------------------------------------------------
+
+
+class Member(msgspec.Struct, omit_defaults=True):
+    """A user as other users see them: never an email, IP or anything private."""
+
+    id: int
+    nick: str
+    age: int
+    gender: str
+    region: str
+    registered: bool = False
+
+
+class RoomInfo(msgspec.Struct, omit_defaults=True):
+    slug: str
+    name: str
+    category: str
+    kind: str  # public | invite | direct
+    topic: str = ""
+    min_age: int = 18
+    max_age: int | None = None
+    owner: str | None = None
+    members: int = 0
+    peer: Member | None = None  # for direct conversations: the other person
+    state: str | None = None  # for direct conversations: accepted | request | ignored
+
+
+class ReplyRef(msgspec.Struct, omit_defaults=True):
+    seq: int
+    nick: str
+    excerpt: str
+
+
+class Message(_Event, tag="message"):
+    room: str
+    seq: int
+    id: int
+    ts: int  # milliseconds since the Unix epoch, UTC
+    author: Member
+    text: str
+    reply: ReplyRef | None = None
+    mentions: list[str] = []
+    to: str | None = None  # direct conversations: the recipient's nickname
+
+
+class Welcome(_Event, tag="welcome"):
+    v: int
+    me: Member
+    limits: dict[str, int]
+    lang: str = "fr"
+
+
+class Ack(_Event, tag="ack"):
+    ref: str  # the client's client_id
+    room: str
+    seq: int
+    id: int
+    ts: int
+    duplicate: bool = False
+
+
+class Error(_Event, tag="error"):
+    code: str
+    message: str
+    ref: str | None = None
+    retry_after: float | None = None
+
+
+class Joined(_Event, tag="joined"):
+    room: RoomInfo
+    members: list[Member]
+    last_seq: int
+    ref: str | None = None
+
+
+class Left(_Event, tag="left"):
+    room: str
+
+
+class Presence(_Event, tag="presence"):
+    room: str
+    action: Literal["join", "leave"]
+    member: Member
+
+
+class TypingEvent(_Event, tag="typing"):
+    room: str
+    nick: str
+
+
+class Mention(_Event, tag="mention"):
+    room: str
+    seq: int
+    id: int
+    by: str
+
+
+class History(_Event, tag="history"):
+    room: str
+    messages: list[Message]
+    more: bool = False
+    ref: str | None = None
+    resume: bool = False  # true when this replays what the client missed since `since`
+
+
+class DmRequest(_Event, tag="dm_request"):
+    room: RoomInfo
+
+
+class DmState(_Event, tag="dm_state"):
+    room: RoomInfo
+
+
+class Counts(_Event, tag="counts"):
+    rooms: dict[str, int]
+
+
+class Pong(_Event, tag="pong"):
+    ref: str | None = None
+
+
+class Notice(_Event, tag="notice"):
+    code: str
+    message: str
+
+
+class FriendEvent(_Event, tag="friend"):
+    action: Literal["request", "accepted", "removed", "online", "offline"]
+    member: Member
+
+
+ServerEvent = (
+    Message
+    | Welcome
+    | Ack
+    | Error
+    | Joined
+    | Left
+    | Presence
+    | TypingEvent
+    | Mention
+    | History
+    | DmRequest
+    | DmState
+    | Counts
+    | Pong
+    | Notice
+    | FriendEvent
+)

@@ -1,0 +1,333 @@
+"""The WebSocket session: reads client frames, calls services, writes events through the hub.
+
+May import: ``causerie.realtime.hub``, ``causerie.realtime.port``, ``causerie.services``,
+``causerie.protocol``, ``causerie.domain``, ``causerie.config``, ``causerie.errors``, ``causerie.ids``,
+``causerie.observability``.
+
+``AsgiOutbound`` is today's transport behind the ``Outbound`` port: a bounded byte buffer per
+connection drained by one writer task, which joins everything queued since its last write into one
+WebSocket frame (events separated by ``\\n``). ``Session`` is the protocol driver; each frame type
+has one small handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from causerie.domain.entities import Account, DmState, RoomKind
+from causerie.errors import CauserieError, ErrorCode
+from causerie.ids import AccountId, ConnectionId, RoomId
+from causerie.observability import CONNECTIONS, ERRORS, FRAMES, MESSAGES, SEND_LATENCY
+from causerie.protocol.codec import decode_frame, encode_event
+from causerie.protocol.messages import (
+    PROTOCOL_VERSION,
+    ClientFrame,
+    DmAccept,
+    DmIgnore,
+    Error,
+    Hello,
+    History,
+    HistoryRequest,
+    Join,
+    Joined,
+    Leave,
+    Left,
+    Ping,
+    Pong,
+    Send,
+    Typing,
+    TypingEvent,
+    Welcome,
+)
+from causerie.realtime.hub import Hub
+from causerie.services.container import Services
+from causerie.services.rooms import member_of
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send_ = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class AsgiOutbound:
+    """``Outbound`` over an ASGI WebSocket: bounded buffer, one writer task, one frame per drain."""
+
+    def __init__(self, send: Send_, account_id: AccountId, max_bytes: int) -> None:
+        self.conn_id = ConnectionId(next(_ids))
+        self.account_id = account_id
+        self._send = send
+        self._max = max_bytes
+        self._buf: list[bytes] = []
+        self._size = 0
+        self._ready = asyncio.Event()
+        self._close: tuple[int, str] | None = None
+        self.closed = False
+
+    def push(self, payload: bytes) -> None:
+        if self._close is not None:
+            return
+        self._buf.append(payload)
+        self._size += len(payload)
+        if self._size > self._max:
+            # a slow consumer: drop its backlog and close; it resumes from its last seq
+            self._buf.clear()
+            self._size = 0
+            self.close(ErrorCode.SLOW_CONSUMER.close_code or 1013, "slow consumer")
+            return
+        self._ready.set()
+
+    def close(self, code: int, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+            self._ready.set()
+
+    async def run_writer(self) -> None:
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                if self._buf:
+                    chunks, self._buf, self._size = self._buf, [], 0
+                    data = chunks[0] if len(chunks) == 1 else b"\n".join(chunks)
+                    await self._send({"type": "websocket.send", "text": data.decode()})
+                if self._close is not None:
+                    code, reason = self._close
+                    await self._send({"type": "websocket.close", "code": code, "reason": reason})
+                    return
+        except Exception:  # the peer went away; the reader notices too
+            return
+        finally:
+            self.closed = True
+
+
+class Session:
+    """One authenticated WebSocket connection speaking protocol version 1."""
+
+    def __init__(self, services: Services, hub: Hub, account: Account, out: AsgiOutbound, lang: str) -> None:
+        self.s = services
+        self.hub = hub
+        self.account = account
+        self.out = out
+        self.lang = lang
+        self.rooms: dict[str, RoomId] = {}  # joined public/invite rooms, by slug
+        self.bad_frames = 0
+        self._typing: dict[RoomId, float] = {}
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
+            Join: self.on_join,
+            Leave: self.on_leave,
+            Send: self.on_send,
+            Typing: self.on_typing,
+            HistoryRequest: self.on_history,
+            DmAccept: self.on_dm_accept,
+            DmIgnore: self.on_dm_ignore,
+            Ping: self.on_ping,
+            Hello: self.on_hello_again,
+        }
+
+    def emit(self, event: Any) -> None:
+        self.out.push(encode_event(event))
+
+    def refuse(self, exc: CauserieError, ref: str | None) -> None:
+        ERRORS.labels(exc.code.value).inc()
+        self.emit(Error(code=exc.code.value, message=exc.text(self.lang), ref=ref, retry_after=exc.retry_after))
+
+    async def handle(self, raw: str | bytes) -> None:
+        try:
+            frame: ClientFrame = decode_frame(raw)
+        except CauserieError as exc:
+            self.bad_frames += 1
+            self.refuse(exc, None)
+            if self.bad_frames > self.s.settings.ws_max_bad_frames:
+                self.out.close(1008, "too many malformed frames")
+            return
+        FRAMES.labels(type(frame).__name__).inc()
+        ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
+        try:
+            await self._handlers[type(frame)](frame)
+        except CauserieError as exc:
+            self.refuse(exc, ref)
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    async def on_hello_again(self, frame: Hello) -> None:
+        raise CauserieError(ErrorCode.BAD_FRAME, "hello was already received")
+
+    async def on_ping(self, frame: Ping) -> None:
+        self.emit(Pong(ref=frame.ref))
+
+    async def on_join(self, frame: Join) -> None:
+        s = self.s
+        room = await s.rooms.access_room(self.account, frame.room)
+        direct = room.kind is RoomKind.DIRECT
+        if not direct and room.slug not in self.rooms and len(self.rooms) >= s.settings.max_rooms_joined:
+            raise CauserieError(ErrorCode.TOO_MANY_ROOMS_JOINED)
+        blocked = await s.social.blocked(self.account.id)
+        if direct:
+            # direct conversations are delivered per account; join only replays what was missed
+            peer = await s.store.get_account(room.dm_peer(self.account.id))
+            if peer is None:
+                raise CauserieError(ErrorCode.USER_NOT_FOUND)
+            last = (await s.store.last_seqs([room.id])).get(room.id, 0)
+            info = s.rooms.dm_info(room, self.account.id, peer)
+            self.emit(Joined(room=info, members=[member_of(peer)], last_seq=last, ref=frame.ref))
+            if frame.since is not None and frame.since < last:
+                messages, more = await s.messages.replay(room, frame.since, last, blocked)
+                self.emit(History(room=room.slug, messages=messages, more=more, resume=True, ref=frame.ref))
+            return
+        if self.hub.open_channel(room.id):
+            last_seqs = await s.store.last_seqs([room.id])
+            self.hub.init_channel(room.id, last_seqs.get(room.id, 0))
+        if room.slug in self.rooms and self.hub.in_room(self.out, room.id):
+            self.hub.leave(self.out, room.id)
+            s.presence.leave(room.id, self.account.id, grace=False)
+        upto = self.hub.begin_join(self.out, room.id)
+        self.rooms[room.slug] = room.id
+        s.presence.join(room.id, room.slug, member_of(self.account))
+        members = [m for m in s.presence.members(room.id) if AccountId(m.id) not in blocked]
+        before_live = [encode_event(Joined(room=s.rooms.info(room), members=members, last_seq=upto, ref=frame.ref))]
+        try:
+            if frame.since is not None and frame.since < upto:
+                messages, more = await s.messages.replay(room, frame.since, upto, blocked)
+                before_live.append(
+                    encode_event(History(room=room.slug, messages=messages, more=more, resume=True, ref=frame.ref))
+                )
+        finally:
+            self.hub.finish_join(self.out, room.id, before_live)
+
+    async def on_leave(self, frame: Leave) -> None:
+        room_id = self.rooms.pop(frame.room, None)
+        if room_id is None:
+            raise CauserieError(ErrorCode.NOT_IN_ROOM)
+        self.hub.leave(self.out, room_id)
+        self.s.presence.leave(room_id, self.account.id, grace=False)
+        self.emit(Left(room=frame.room))
+
+    async def on_send(self, frame: Send) -> None:
+        started = time.perf_counter()
+        s = self.s
+        if frame.to is not None:
+            recipient = await s.social.find_user(frame.to)
+            ack = await s.messages.send_direct(self.account, recipient, frame.text, frame.client_id, frame.reply_to)
+        elif frame.room is not None:
+            room = await s.rooms.get(frame.room)
+            joined = frame.room in self.rooms
+            ack = await s.messages.send_to_room(
+                self.account, room, frame.text, frame.client_id, frame.reply_to, joined=joined
+            )
+        else:
+            raise CauserieError(ErrorCode.BAD_FRAME, "send needs room or to")
+        self.emit(ack)
+        if not ack.duplicate:
+            MESSAGES.inc()
+        SEND_LATENCY.observe(time.perf_counter() - started)
+
+    async def on_typing(self, frame: Typing) -> None:
+        room_id = self.rooms.get(frame.room)
+        if room_id is None:
+            raise CauserieError(ErrorCode.NOT_IN_ROOM)
+        now = self.s.clock.monotonic()
+        if now - self._typing.get(room_id, -1e9) < self.s.settings.typing_min_interval:
+            return  # relayed recently: drop silently
+        self._typing[room_id] = now
+        payload = encode_event(TypingEvent(room=frame.room, nick=self.account.nickname))
+        self.s.broker.publish_room(room_id, None, self.account.id, payload)
+
+    async def on_history(self, frame: HistoryRequest) -> None:
+        room = await self.s.rooms.access_room(self.account, frame.room)
+        blocked = await self.s.social.blocked(self.account.id)
+        messages, more = await self.s.messages.history(room, frame.before, frame.limit, blocked)
+        self.emit(History(room=room.slug, messages=messages, more=more, ref=frame.ref))
+
+    async def on_dm_accept(self, frame: DmAccept) -> None:
+        await self.s.social.set_dm_state(self.account, frame.room, DmState.ACCEPTED)
+
+    async def on_dm_ignore(self, frame: DmIgnore) -> None:
+        await self.s.social.set_dm_state(self.account, frame.room, DmState.IGNORED)
+
+    # -- end ------------------------------------------------------------------------------------
+
+    def disconnect(self) -> None:
+        for room_id in self.rooms.values():
+            self.s.presence.leave(room_id, self.account.id, grace=True)
+        self.rooms.clear()
+
+
+async def serve(
+    services: Services,
+    hub: Hub,
+    receive: Receive,
+    send: Send_,
+    account: Account | None,
+    lang: str,
+) -> None:
+    """Run one accepted WebSocket until it ends. ``account`` comes from the cookie, if any."""
+    settings = services.settings
+
+    async def close(code: ErrorCode) -> None:
+        await send({"type": "websocket.close", "code": code.close_code or 1008, "reason": code.value})
+
+    # 1. hello, within the deadline
+    try:
+        message = await asyncio.wait_for(receive(), settings.ws_hello_timeout)
+    except TimeoutError:
+        await close(ErrorCode.HELLO_TIMEOUT)
+        return
+    if message["type"] != "websocket.receive":
+        return
+    try:
+        hello = decode_frame(message.get("text") or message.get("bytes") or b"")
+    except CauserieError:
+        await close(ErrorCode.BAD_FRAME)
+        return
+    if not isinstance(hello, Hello):
+        await close(ErrorCode.NOT_AUTHENTICATED)
+        return
+    if hello.v != PROTOCOL_VERSION:
+        await close(ErrorCode.UNSUPPORTED_VERSION)
+        return
+    if hello.token:
+        account = await services.accounts.authenticate(hello.token)
+    if account is None:
+        await close(ErrorCode.NOT_AUTHENTICATED)
+        return
+    lang = hello.lang or lang
+
+    # 2. register the connection
+    out = AsgiOutbound(send, account.id, settings.ws_send_queue_bytes)
+    session = Session(services, hub, account, out, lang)
+    hub.add_connection(out, await services.social.blocked(account.id))
+    services.presence.connect(account.id)
+    CONNECTIONS.inc()
+    writer = asyncio.get_running_loop().create_task(out.run_writer())
+    session.emit(Welcome(v=PROTOCOL_VERSION, me=member_of(account), limits=settings.public_limits(), lang=lang))
+
+    # 3. frames until the peer leaves (after the writer closes the socket, receive says so)
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                break
+            if out.closed:
+                continue
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            await session.handle(data)
+    finally:
+        session.disconnect()
+        hub.remove_connection(out)
+        services.presence.disconnect(account.id)
+        CONNECTIONS.dec()
+        if not writer.done():
+            out.close(1000, "bye")
+            try:
+                await asyncio.wait_for(writer, 1.0)
+            except (TimeoutError, asyncio.CancelledError):
+                writer.cancel()

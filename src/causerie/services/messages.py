@@ -1,0 +1,371 @@
+"""Sending messages (rooms and private), group commit, history and resume.
+
+May import: ``causerie.domain``, ``causerie.safety``, ``causerie.storage.base``, ``causerie.broker.base``,
+``causerie.protocol``, ``causerie.clock``, ``causerie.config``, ``causerie.errors``, ``causerie.ids``.
+
+The hot path, in order:
+1. ``check_send`` — text rules, target, permissions, rate limit, then the pluggable pre-send chain
+   (later: rules engine, media verdicts). Microseconds; a refusal raises ``CauserieError``.
+2. The message joins the group committer's queue. One writer task stores everything queued since
+   its last transaction in ONE transaction (``Store.insert_messages``): concurrent sends share the
+   fsync, so durability does not cost throughput.
+3. After the commit, still in the writer task and in sequence order, each new message is encoded
+   once and published to the broker; then the sender's future resolves and the ``ack`` goes out.
+   An ack therefore always follows the commit.
+4. Post-send hooks (risk analysers) run off the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from causerie.broker.base import Broker
+from causerie.clock import Clock, ms
+from causerie.config import Settings
+from causerie.domain.entities import (
+    Account,
+    DmState,
+    InsertResult,
+    MessageView,
+    NewMessage,
+    Room,
+    TokenBucket,
+    dm_slug,
+)
+from causerie.domain.text import find_mentions, sanitize_message, skeleton
+from causerie.errors import CauserieError, ErrorCode
+from causerie.ids import AccountId, RoomId
+from causerie.protocol.codec import encode_event
+from causerie.protocol.messages import Ack, DmRequest, Member, Mention, Message, ReplyRef
+from causerie.services.presence import PresenceService
+from causerie.services.rooms import RoomService, member_of
+from causerie.services.social import SocialService
+from causerie.storage.base import Store
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENT_ID = 64
+REPLY_EXCERPT_CHARS = 120
+
+
+@dataclass(slots=True)
+class SendContext:
+    """Everything the pre-send checks and post-send hooks may look at."""
+
+    account: Account
+    room: Room
+    text: str
+    recipient: Account | None = None  # private messages
+    mentions: list[Member] = field(default_factory=list)
+
+
+PreSendCheck = Callable[[SendContext], None]
+PostSendHook = Callable[[SendContext, InsertResult], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    new: NewMessage
+    ctx: SendContext
+    reply: ReplyRef | None
+    future: asyncio.Future[InsertResult]
+
+
+class MessageService:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        broker: Broker,
+        rooms: RoomService,
+        social: SocialService,
+        presence: PresenceService,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._broker = broker
+        self._rooms = rooms
+        self._social = social
+        self._presence = presence
+        self.pre_send: list[PreSendCheck] = []
+        self.post_send: list[PostSendHook] = []
+        self._buckets: dict[AccountId, TokenBucket] = {}
+        self._queue: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.stored = 0
+        self.batches = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="group-commit")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop the writer."""
+        if self._writer is None:
+            return
+        for _ in range(500):  # at most 5 s
+            if not self._queue:
+                break
+            await asyncio.sleep(0.01)
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        self._writer = None
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def clean_text(self, text: str) -> str:
+        cleaned = sanitize_message(text, max_combining=self._settings.max_combining_marks)
+        if not cleaned:
+            raise CauserieError(ErrorCode.MESSAGE_EMPTY)
+        if len(cleaned) > self._settings.max_message_chars:
+            raise CauserieError(
+                ErrorCode.MESSAGE_TOO_LONG, data={"max": self._settings.max_message_chars, "length": len(cleaned)}
+            )
+        return cleaned
+
+    def check_rate(self, account: AccountId) -> None:
+        bucket = self._buckets.get(account)
+        if bucket is None:
+            bucket = TokenBucket(self._settings.rate_message_burst, self._settings.rate_message_per_second)
+            self._buckets[account] = bucket
+            if len(self._buckets) > 100_000:  # forget idle buckets (they refill to full anyway)
+                self._buckets = {account: bucket}
+        wait = bucket.take(self._clock.monotonic())
+        if wait > 0:
+            raise CauserieError(ErrorCode.RATE_LIMITED, retry_after=round(wait, 2))
+
+    @staticmethod
+    def check_client_id(client_id: str) -> None:
+        if not 1 <= len(client_id) <= MAX_CLIENT_ID:
+            raise CauserieError(ErrorCode.BAD_FRAME, "client_id must have 1 to 64 characters")
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def send_to_room(
+        self, account: Account, room: Room, text: str, client_id: str, reply_to: int | None, *, joined: bool
+    ) -> Ack:
+        """Send to a room the connection has joined, or to a direct conversation by slug."""
+        self.check_client_id(client_id)
+        if room.is_direct:
+            if not room.is_dm_participant(account.id):
+                raise CauserieError(ErrorCode.ROOM_NOT_FOUND)
+            peer = await self._store.get_account(room.dm_peer(account.id))
+            if peer is None:
+                raise CauserieError(ErrorCode.USER_NOT_FOUND)
+            return await self.send_direct(account, peer, text, client_id, reply_to)
+        if not joined:
+            raise CauserieError(ErrorCode.NOT_IN_ROOM)
+        cleaned = self.clean_text(text)
+        self.check_rate(account.id)
+        ctx = SendContext(account=account, room=room, text=cleaned, mentions=self._mentions(room, cleaned))
+        reply = await self._reply(room, reply_to)
+        for check in self.pre_send:
+            check(ctx)
+        return await self._commit(ctx, client_id, reply)
+
+    async def send_direct(
+        self, account: Account, recipient: Account, text: str, client_id: str, reply_to: int | None
+    ) -> Ack:
+        self.check_client_id(client_id)
+        cleaned = self.clean_text(text)
+        existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
+        state = await self._social.check_dm(account, recipient, existing)
+        self.check_rate(account.id)
+        room, created = await self._rooms.open_dm(account, recipient, recipient_state=state)
+        if not created and state is DmState.ACCEPTED and room.dm_state_for(recipient.id) is not DmState.ACCEPTED:
+            room = await self._store.set_dm_state(room.id, recipient.id, DmState.ACCEPTED)  # became friends
+            self._rooms.refresh(room)
+        if room.dm_state_for(account.id) is not DmState.ACCEPTED:  # writing back accepts the conversation
+            room = await self._store.set_dm_state(room.id, account.id, DmState.ACCEPTED)
+            self._rooms.refresh(room)
+        ctx = SendContext(account=account, room=room, text=cleaned, recipient=recipient)
+        reply = await self._reply(room, reply_to)
+        for check in self.pre_send:
+            check(ctx)
+        if created and room.dm_state_for(recipient.id) is DmState.REQUEST:
+            info = self._rooms.dm_info(room, recipient.id, account)
+            self._broker.publish_accounts([recipient.id], account.id, encode_event(DmRequest(room=info)))
+        return await self._commit(ctx, client_id, reply)
+
+    def _mentions(self, room: Room, text: str) -> list[Member]:
+        if "@" not in text:
+            return []
+        wanted = {skeleton(n) for n in find_mentions(text)}
+        return [m for m in self._presence.members(room.id) if skeleton(m.nick) in wanted]
+
+    async def _reply(self, room: Room, reply_to: int | None) -> ReplyRef | None:
+        if reply_to is None:
+            return None
+        original = await self._store.message_by_seq(room.id, reply_to)
+        if original is None:
+            raise CauserieError(ErrorCode.REPLY_NOT_FOUND)
+        return ReplyRef(seq=original.seq, nick=original.author.nick, excerpt=original.text[:REPLY_EXCERPT_CHARS])
+
+    async def _commit(self, ctx: SendContext, client_id: str, reply: ReplyRef | None) -> Ack:
+        if self._writer is None:
+            raise CauserieError(ErrorCode.SERVICE_UNAVAILABLE)
+        loop = asyncio.get_running_loop()
+        pending = _Pending(
+            new=NewMessage(
+                room_id=ctx.room.id,
+                author_id=ctx.account.id,
+                client_id=client_id,
+                text=ctx.text,
+                created_at=self._clock.now(),
+                reply_seq=reply.seq if reply else None,
+            ),
+            ctx=ctx,
+            reply=reply,
+            future=loop.create_future(),
+        )
+        self._queue.append(pending)
+        self._wakeup.set()
+        result = await pending.future
+        return Ack(
+            ref=client_id,
+            room=ctx.room.slug,
+            seq=result.seq,
+            id=result.id,
+            ts=ms(result.created_at),
+            duplicate=result.duplicate,
+        )
+
+    async def _write_loop(self) -> None:
+        limit = self._settings.group_commit_max_batch
+        while True:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            batch, self._queue = self._queue[:limit], self._queue[limit:]
+            try:
+                results = await self._store.insert_messages([p.new for p in batch])
+            except CauserieError as exc:
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                continue
+            except Exception as exc:  # never let the writer die: fail this batch, keep going
+                log.exception("group commit failed")
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(CauserieError(ErrorCode.SERVICE_UNAVAILABLE))
+                del exc
+                continue
+            self.batches += 1
+            for p, result in zip(batch, results, strict=True):
+                if not result.duplicate:
+                    self.stored += 1
+                    self._publish(p, result)
+                if not p.future.done():
+                    p.future.set_result(result)
+
+    def _publish(self, p: _Pending, result: InsertResult) -> None:
+        ctx = p.ctx
+        event = Message(
+            room=ctx.room.slug,
+            seq=result.seq,
+            id=result.id,
+            ts=ms(result.created_at),
+            author=member_of(ctx.account),
+            text=ctx.text,
+            reply=p.reply,
+            mentions=[m.nick for m in ctx.mentions],
+            to=ctx.recipient.nickname if ctx.recipient is not None else None,
+        )
+        payload = encode_event(event)
+        author = ctx.account.id
+        if ctx.recipient is not None:
+            targets = [author]
+            if ctx.room.dm_state_for(ctx.recipient.id) is not DmState.IGNORED:
+                targets.append(ctx.recipient.id)
+            self._broker.publish_accounts(targets, author, payload)
+        else:
+            self._broker.publish_room(ctx.room.id, result.seq, author, payload)
+            for member in ctx.mentions:
+                if member.id != author:
+                    mention = Mention(room=ctx.room.slug, seq=result.seq, id=result.id, by=ctx.account.nickname)
+                    self._broker.publish_accounts([AccountId(member.id)], author, encode_event(mention))
+        for hook in self.post_send:
+            task = asyncio.get_running_loop().create_task(hook(ctx, result))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def render(self, view: MessageView, room: Room, to: str | None = None) -> Message:
+        reply = None
+        if view.reply_seq is not None and view.reply_nick is not None:
+            reply = ReplyRef(
+                seq=view.reply_seq, nick=view.reply_nick, excerpt=(view.reply_text or "")[:REPLY_EXCERPT_CHARS]
+            )
+        return Message(
+            room=room.slug,
+            seq=view.seq,
+            id=view.id,
+            ts=ms(view.created_at),
+            author=Member(
+                id=view.author.id,
+                nick=view.author.nick,
+                age=view.author.age,
+                gender=view.author.gender,
+                region=view.author.region,
+                registered=view.author.registered,
+            ),
+            text=view.text,
+            reply=reply,
+            to=to,
+        )
+
+    async def _dm_to(self, room: Room, views: Sequence[MessageView]) -> dict[AccountId, str]:
+        if not room.is_direct:
+            return {}
+        assert room.dm_a is not None and room.dm_b is not None
+        accounts = await self._store.get_accounts([room.dm_a, room.dm_b])
+        # a message's recipient is the participant who is not its author
+        return {
+            room.dm_a: accounts[room.dm_b].nickname if room.dm_b in accounts else "",
+            room.dm_b: accounts[room.dm_a].nickname if room.dm_a in accounts else "",
+        }
+
+    async def history(
+        self, room: Room, before: int | None, limit: int, blocked: set[AccountId]
+    ) -> tuple[list[Message], bool]:
+        limit = max(1, min(limit, self._settings.history_page_max))
+        views, more = await self._store.messages_before(room.id, before, limit, blocked)
+        to = await self._dm_to(room, views)
+        return [self.render(v, room, to.get(v.author.id)) for v in views], more
+
+    async def replay(self, room: Room, since: int, upto: int, blocked: set[AccountId]) -> tuple[list[Message], bool]:
+        views, more = await self._store.messages_between(
+            room.id, since, upto, self._settings.resume_max_messages, blocked
+        )
+        to = await self._dm_to(room, views)
+        return [self.render(v, room, to.get(v.author.id)) for v in views], more
+
+    async def fill_gap(self, room_id: RoomId, after: int, upto: int) -> list[tuple[int, AccountId, bytes]]:
+        """For the hub: messages a node missed on the broker, encoded, from the database."""
+        room = await self._rooms.by_id(room_id)
+        out: list[tuple[int, AccountId, bytes]] = []
+        cursor = after
+        while cursor < upto:
+            views, more = await self._store.messages_between(room_id, cursor, upto, 1000)
+            if not views:
+                break
+            for v in views:
+                out.append((v.seq, v.author.id, encode_event(self.render(v, room))))
+            cursor = views[-1].seq
+            if not more:
+                break
+        return out

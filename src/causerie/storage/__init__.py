@@ -1,0 +1,1 @@
+"""Storage: ports (``base``) and the SQLAlchemy Core adapter (``sql``)."""

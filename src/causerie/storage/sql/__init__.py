@@ -1,0 +1,1 @@
+"""SQLAlchemy Core implementation of the storage port, for SQLite and PostgreSQL."""

@@ -1,0 +1,917 @@
+"""The storage port implemented with SQLAlchemy Core, for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+May import: stdlib, sqlalchemy, ``causerie.storage.base``, ``causerie.domain``, ``causerie.ids``,
+``causerie.errors``.
+
+SQLite: WAL journal with ``synchronous=FULL`` (an acknowledged commit survives power loss), one
+writer connection whose transactions start with ``BEGIN IMMEDIATE`` (no lock-upgrade failures),
+and a pool of readers. PostgreSQL: one pool; ``synchronous_commit`` is left at its default (on).
+Every query is parameterised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from causerie.domain.entities import (
+    Account,
+    AccountKind,
+    AuthorView,
+    DmPolicy,
+    DmPolicyMode,
+    DmState,
+    InsertResult,
+    MessageView,
+    NewMessage,
+    Room,
+    RoomCategory,
+    RoomKind,
+)
+from causerie.errors import CauserieError, ErrorCode
+from causerie.ids import AccountId, RoomId
+from causerie.storage.sql.schema import (
+    accounts,
+    blocks,
+    friends,
+    messages,
+    metadata,
+    room_members,
+    rooms,
+    sessions,
+)
+
+_SQLITE_WRITE_BEGIN = "BEGIN IMMEDIATE"
+
+
+def _unavailable(exc: Exception) -> CauserieError:
+    return CauserieError(ErrorCode.SERVICE_UNAVAILABLE, data={"reason": type(exc).__name__})
+
+
+class SqlStore:
+    """All persistence. Methods are grouped by table family; each is one transaction."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self._write = create_async_engine(url, pool_size=1, max_overflow=0)
+            self._read = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            for engine, begin in ((self._write, _SQLITE_WRITE_BEGIN), (self._read, "BEGIN")):
+                _sqlite_setup(engine, sqlite_synchronous, begin)
+        else:
+            self._write = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self._read = self._write
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        await self._write.dispose()
+        if self._read is not self._write:
+            await self._read.dispose()
+
+    async def create_all(self) -> None:
+        """Create the schema directly (tests); production uses the Alembic migrations."""
+        async with self._write.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def ping(self) -> bool:
+        try:
+            async with self._read.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._write.begin() as conn:
+                yield conn
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            raise _unavailable(exc) from exc
+
+    @asynccontextmanager
+    async def _ro(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._read.connect() as conn:
+                yield conn
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            raise _unavailable(exc) from exc
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    async def create_account(
+        self,
+        *,
+        kind: AccountKind,
+        nickname: str,
+        nick_skel: str,
+        age: int,
+        gender: str,
+        region: str,
+        lang: str,
+        created_at: float,
+        expires_at: float | None,
+        email: str | None = None,
+        password_hash: str | None = None,
+    ) -> Account:
+        """Insert an account; raises ``nickname_taken`` if a live account holds the skeleton.
+
+        An expired guest holding the skeleton releases it in the same transaction.
+        """
+        async with self._tx() as conn:
+            await conn.execute(
+                accounts.update()
+                .where(accounts.c.nick_skel == nick_skel)
+                .where(accounts.c.kind == AccountKind.GUEST.value)
+                .where(accounts.c.expires_at < created_at)
+                .values(nick_skel=None)
+            )
+            try:
+                result = await conn.execute(
+                    accounts.insert().values(
+                        kind=kind.value,
+                        nickname=nickname,
+                        nick_skel=nick_skel,
+                        email=email,
+                        password_hash=password_hash,
+                        age=age,
+                        gender=gender,
+                        region=region,
+                        lang=lang,
+                        created_at=created_at,
+                        expires_at=expires_at,
+                    )
+                )
+            except IntegrityError as exc:
+                if email is not None and "email" in str(exc.orig).lower():
+                    raise CauserieError(ErrorCode.EMAIL_TAKEN) from None
+                raise CauserieError(ErrorCode.NICKNAME_TAKEN) from None
+            pk = result.inserted_primary_key
+            assert pk is not None
+            account_id = AccountId(int(pk[0]))
+        account = await self.get_account(account_id)
+        assert account is not None
+        return account
+
+    async def nickname_holder(self, nick_skel: str, now: float) -> AccountId | None:
+        """The live account holding this skeleton, if any (expired guests do not hold)."""
+        async with self._ro() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(accounts.c.id, accounts.c.kind, accounts.c.expires_at).where(
+                        accounts.c.nick_skel == nick_skel
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        if row.kind == AccountKind.GUEST.value and row.expires_at is not None and row.expires_at < now:
+            return None
+        return AccountId(row.id)
+
+    async def get_account(self, account_id: AccountId) -> Account | None:
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
+        return _account(row) if row is not None else None
+
+    async def get_accounts(self, ids: Iterable[AccountId]) -> dict[AccountId, Account]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        async with self._ro() as conn:
+            rows = (await conn.execute(sa.select(accounts).where(accounts.c.id.in_(wanted)))).all()
+        return {AccountId(r.id): _account(r) for r in rows}
+
+    async def find_account_by_skeleton(self, nick_skel: str) -> Account | None:
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(accounts).where(accounts.c.nick_skel == nick_skel))).first()
+        return _account(row) if row is not None else None
+
+    async def find_login(self, *, email: str | None, nick_skel: str | None) -> tuple[Account, str] | None:
+        """A registered account by email or nickname skeleton, with its password hash."""
+        query = sa.select(accounts).where(accounts.c.kind == AccountKind.REGISTERED.value)
+        if email is not None:
+            query = query.where(accounts.c.email == email)
+        elif nick_skel is not None:
+            query = query.where(accounts.c.nick_skel == nick_skel)
+        else:
+            return None
+        async with self._ro() as conn:
+            row = (await conn.execute(query.where(accounts.c.closed_at.is_(None)))).first()
+        if row is None or row.password_hash is None:
+            return None
+        return _account(row), row.password_hash
+
+    async def register_account(self, account_id: AccountId, *, email: str, password_hash: str) -> None:
+        """Turn a guest into a registered account (keeps its nickname)."""
+        async with self._tx() as conn:
+            try:
+                await conn.execute(
+                    accounts.update()
+                    .where(accounts.c.id == account_id)
+                    .values(
+                        kind=AccountKind.REGISTERED.value, email=email, password_hash=password_hash, expires_at=None
+                    )
+                )
+            except IntegrityError:
+                raise CauserieError(ErrorCode.EMAIL_TAKEN) from None
+
+    async def set_password_hash(self, account_id: AccountId, password_hash: str) -> None:
+        async with self._tx() as conn:
+            await conn.execute(accounts.update().where(accounts.c.id == account_id).values(password_hash=password_hash))
+
+    async def extend_guest(self, account_id: AccountId, expires_at: float) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                accounts.update()
+                .where(accounts.c.id == account_id)
+                .where(accounts.c.kind == AccountKind.GUEST.value)
+                .values(expires_at=expires_at)
+            )
+
+    async def set_dm_policy(self, account_id: AccountId, policy: DmPolicy) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                accounts.update().where(accounts.c.id == account_id).values(dm_policy=_policy_json(policy))
+            )
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    async def create_session(
+        self, token_hash: str, account_id: AccountId, now: float, expires_at: float, max_sessions: int
+    ) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    token_hash=token_hash, account_id=account_id, created_at=now, expires_at=expires_at
+                )
+            )
+            # keep at most max_sessions per account: end the oldest
+            old = (
+                await conn.execute(
+                    sa.select(sessions.c.token_hash)
+                    .where(sessions.c.account_id == account_id)
+                    .order_by(sessions.c.created_at.desc())
+                    .offset(max_sessions)
+                )
+            ).all()
+            if old:
+                await conn.execute(sessions.delete().where(sessions.c.token_hash.in_([r[0] for r in old])))
+
+    async def session_account(self, token_hash: str, now: float) -> Account | None:
+        async with self._ro() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(accounts)
+                    .join(sessions, sessions.c.account_id == accounts.c.id)
+                    .where(sessions.c.token_hash == token_hash)
+                    .where(sessions.c.expires_at > now)
+                    .where(accounts.c.closed_at.is_(None))
+                )
+            ).first()
+        return _account(row) if row is not None else None
+
+    async def touch_session(self, token_hash: str, expires_at: float) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.token_hash == token_hash).values(expires_at=expires_at)
+            )
+
+    async def delete_session(self, token_hash: str) -> None:
+        async with self._tx() as conn:
+            await conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+
+    # -- rooms ----------------------------------------------------------------------------------
+
+    async def create_room(
+        self,
+        *,
+        slug: str,
+        name: str,
+        name_skel: str | None,
+        category: RoomCategory,
+        kind: RoomKind,
+        topic: str,
+        min_age: int,
+        max_age: int | None,
+        owner_id: AccountId | None,
+        position: int,
+        created_at: float,
+    ) -> Room:
+        async with self._tx() as conn:
+            try:
+                result = await conn.execute(
+                    rooms.insert().values(
+                        slug=slug,
+                        name=name,
+                        name_skel=name_skel,
+                        category=category.value,
+                        kind=kind.value,
+                        topic=topic,
+                        min_age=min_age,
+                        max_age=max_age,
+                        owner_id=owner_id,
+                        position=position,
+                        created_at=created_at,
+                    )
+                )
+            except IntegrityError:
+                raise CauserieError(ErrorCode.ROOM_NAME_TAKEN) from None
+            pk = result.inserted_primary_key
+            assert pk is not None
+            room_id = RoomId(int(pk[0]))
+            if owner_id is not None:
+                await conn.execute(
+                    room_members.insert().values(
+                        room_id=room_id, account_id=owner_id, role="owner", created_at=created_at
+                    )
+                )
+        room = await self.get_room(room_id)
+        assert room is not None
+        return room
+
+    async def get_room(self, room_id: RoomId) -> Room | None:
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(rooms).where(rooms.c.id == room_id))).first()
+        return _room(row) if row is not None else None
+
+    async def get_room_by_slug(self, slug: str) -> Room | None:
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(rooms).where(rooms.c.slug == slug))).first()
+        return _room(row) if row is not None else None
+
+    async def list_rooms(self, *, include_kinds: Sequence[RoomKind]) -> list[Room]:
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(rooms)
+                    .where(rooms.c.kind.in_([k.value for k in include_kinds]))
+                    .order_by(rooms.c.position, rooms.c.name)
+                )
+            ).all()
+        return [_room(r) for r in rows]
+
+    async def update_room_seed(
+        self,
+        slug: str,
+        *,
+        name: str,
+        topic: str,
+        category: RoomCategory,
+        min_age: int,
+        max_age: int | None,
+        position: int,
+    ) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                rooms.update()
+                .where(rooms.c.slug == slug)
+                .values(
+                    name=name, topic=topic, category=category.value, min_age=min_age, max_age=max_age, position=position
+                )
+            )
+
+    async def count_rooms_owned(self, owner_id: AccountId) -> int:
+        async with self._ro() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(rooms)
+                    .where(rooms.c.owner_id == owner_id)
+                    .where(rooms.c.kind != RoomKind.DIRECT.value)
+                )
+            ).scalar_one()
+        return int(value)
+
+    async def add_room_member(self, room_id: RoomId, account_id: AccountId, role: str, now: float) -> None:
+        async with self._tx() as conn:
+            exists = (
+                await conn.execute(
+                    sa.select(room_members.c.role)
+                    .where(room_members.c.room_id == room_id)
+                    .where(room_members.c.account_id == account_id)
+                )
+            ).first()
+            if exists is None:
+                await conn.execute(
+                    room_members.insert().values(room_id=room_id, account_id=account_id, role=role, created_at=now)
+                )
+
+    async def is_room_member(self, room_id: RoomId, account_id: AccountId) -> bool:
+        async with self._ro() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(room_members.c.role)
+                    .where(room_members.c.room_id == room_id)
+                    .where(room_members.c.account_id == account_id)
+                )
+            ).first()
+        return row is not None
+
+    async def rooms_of_member(self, account_id: AccountId) -> list[Room]:
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(rooms)
+                    .join(room_members, room_members.c.room_id == rooms.c.id)
+                    .where(room_members.c.account_id == account_id)
+                    .where(rooms.c.kind == RoomKind.INVITE.value)
+                )
+            ).all()
+        return [_room(r) for r in rows]
+
+    async def last_seqs(self, room_ids: Iterable[RoomId]) -> dict[RoomId, int]:
+        wanted = list(set(room_ids))
+        if not wanted:
+            return {}
+        async with self._ro() as conn:
+            rows = (await conn.execute(sa.select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(wanted)))).all()
+        return {RoomId(r.id): int(r.last_seq) for r in rows}
+
+    # -- direct conversations ---------------------------------------------------------------------
+
+    async def get_or_create_dm(
+        self, a: AccountId, b: AccountId, *, slug: str, state_a: DmState, state_b: DmState, now: float
+    ) -> tuple[Room, bool]:
+        """The direct conversation of a and b (a < b), created with the given states if new."""
+        lo, hi = (a, b) if a < b else (b, a)
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(rooms).where(rooms.c.dm_a == lo).where(rooms.c.dm_b == hi))).first()
+        if row is not None:
+            return _room(row), False
+        try:
+            async with self._tx() as conn:
+                await conn.execute(
+                    rooms.insert().values(
+                        slug=slug,
+                        name=slug,
+                        name_skel=None,
+                        category=RoomCategory.DIRECT.value,
+                        kind=RoomKind.DIRECT.value,
+                        topic="",
+                        min_age=0,
+                        dm_a=lo,
+                        dm_b=hi,
+                        dm_state_a=(state_a if lo == a else state_b).value,
+                        dm_state_b=(state_b if lo == a else state_a).value,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # created concurrently: read it below
+        room = await self.get_room_by_slug(slug)
+        assert room is not None
+        return room, True
+
+    async def set_dm_state(self, room_id: RoomId, account_id: AccountId, state: DmState) -> Room:
+        async with self._tx() as conn:
+            row = (await conn.execute(sa.select(rooms.c.dm_a).where(rooms.c.id == room_id))).first()
+            if row is None:
+                raise CauserieError(ErrorCode.ROOM_NOT_FOUND)
+            column = "dm_state_a" if row.dm_a == account_id else "dm_state_b"
+            await conn.execute(rooms.update().where(rooms.c.id == room_id).values({column: state.value}))
+        room = await self.get_room(room_id)
+        assert room is not None
+        return room
+
+    async def list_dms(self, account_id: AccountId) -> list[tuple[Room, int]]:
+        """Direct conversations of an account with their last sequence number."""
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(rooms)
+                    .where(rooms.c.kind == RoomKind.DIRECT.value)
+                    .where(sa.or_(rooms.c.dm_a == account_id, rooms.c.dm_b == account_id))
+                    .where(rooms.c.last_seq > 0)
+                    .order_by(rooms.c.id.desc())
+                    .limit(500)
+                )
+            ).all()
+        return [(_room(r), int(r.last_seq)) for r in rows]
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def insert_messages(self, batch: Sequence[NewMessage]) -> list[InsertResult]:
+        """Store a batch in ONE transaction (group commit); returns one result per input, in order.
+
+        A ``(author, client_id)`` already stored (or repeated inside the batch) is not stored again:
+        its result is the original one with ``duplicate=True``. Each room's ``last_seq`` is advanced
+        in the same transaction as the inserts, so sequence numbers have no gaps. If another node
+        stored the same client_id concurrently, the unique index fires and the batch is retried.
+        """
+        for attempt in range(3):
+            try:
+                return await self._insert_messages_once(batch)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _insert_messages_once(self, batch: Sequence[NewMessage]) -> list[InsertResult]:
+        async with self._tx() as conn:
+            keys = {(m.author_id, m.client_id) for m in batch}
+            existing: dict[tuple[int, str], InsertResult] = {}
+            by_author: dict[int, list[str]] = {}
+            for author_key, cid in keys:
+                by_author.setdefault(author_key, []).append(cid)
+            for author, cids in by_author.items():
+                rows = (
+                    await conn.execute(
+                        sa.select(
+                            messages.c.id,
+                            messages.c.room_id,
+                            messages.c.seq,
+                            messages.c.created_at,
+                            messages.c.client_id,
+                        )
+                        .where(messages.c.author_id == author)
+                        .where(messages.c.client_id.in_(cids))
+                    )
+                ).all()
+                for r in rows:
+                    existing[(author, r.client_id)] = InsertResult(
+                        id=int(r.id),
+                        room_id=RoomId(r.room_id),
+                        seq=int(r.seq),
+                        created_at=float(r.created_at),
+                        duplicate=True,
+                    )
+            fresh: list[NewMessage] = []
+            seen: set[tuple[int, str]] = set()
+            for m in batch:
+                key = (m.author_id, m.client_id)
+                if key in existing or key in seen:
+                    continue
+                seen.add(key)
+                fresh.append(m)
+            per_room: dict[RoomId, int] = {}
+            for m in fresh:
+                per_room[m.room_id] = per_room.get(m.room_id, 0) + 1
+            next_seq: dict[RoomId, int] = {}
+            for room_id, count in sorted(per_room.items()):  # fixed order: no deadlock across nodes
+                last = (
+                    await conn.execute(
+                        rooms.update()
+                        .where(rooms.c.id == room_id)
+                        .values(last_seq=rooms.c.last_seq + count)
+                        .returning(rooms.c.last_seq)
+                    )
+                ).scalar_one()
+                next_seq[room_id] = int(last) - count + 1
+            rows_in: list[dict[str, Any]] = []
+            for m in fresh:
+                seq = next_seq[m.room_id]
+                next_seq[m.room_id] = seq + 1
+                rows_in.append(
+                    {
+                        "room_id": m.room_id,
+                        "seq": seq,
+                        "author_id": m.author_id,
+                        "client_id": m.client_id,
+                        "text": m.text,
+                        "reply_seq": m.reply_seq,
+                        "created_at": m.created_at,
+                    }
+                )
+            stored: dict[tuple[int, str], InsertResult] = {}
+            if rows_in:
+                result = await conn.execute(
+                    messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows_in
+                )
+                for row_in, (msg_id,) in zip(rows_in, result.all(), strict=True):
+                    stored[(row_in["author_id"], row_in["client_id"])] = InsertResult(
+                        id=int(msg_id), room_id=row_in["room_id"], seq=row_in["seq"], created_at=row_in["created_at"]
+                    )
+        out: list[InsertResult] = []
+        first_seen: set[tuple[int, str]] = set()
+        for m in batch:
+            key = (m.author_id, m.client_id)
+            if key in stored and key not in first_seen:
+                first_seen.add(key)
+                out.append(stored[key])
+            elif key in stored:
+                first = stored[key]
+                out.append(
+                    InsertResult(
+                        id=first.id, room_id=first.room_id, seq=first.seq, created_at=first.created_at, duplicate=True
+                    )
+                )
+            else:
+                out.append(existing[key])
+        return out
+
+    def _message_query(self) -> sa.Select[Any]:
+        author = accounts.alias("author")
+        reply = messages.alias("reply")
+        reply_author = accounts.alias("reply_author")
+        return (
+            sa.select(
+                messages.c.id,
+                messages.c.room_id,
+                messages.c.seq,
+                messages.c.text,
+                messages.c.created_at,
+                messages.c.reply_seq,
+                messages.c.author_id,
+                author.c.nickname.label("a_nick"),
+                author.c.age.label("a_age"),
+                author.c.gender.label("a_gender"),
+                author.c.region.label("a_region"),
+                author.c.kind.label("a_kind"),
+                reply.c.text.label("r_text"),
+                reply_author.c.nickname.label("r_nick"),
+            )
+            .join(author, author.c.id == messages.c.author_id)
+            .outerjoin(reply, sa.and_(reply.c.room_id == messages.c.room_id, reply.c.seq == messages.c.reply_seq))
+            .outerjoin(reply_author, reply_author.c.id == reply.c.author_id)
+        )
+
+    async def messages_before(
+        self, room_id: RoomId, before: int | None, limit: int, exclude_authors: Iterable[AccountId] = ()
+    ) -> tuple[list[MessageView], bool]:
+        """A page of history, oldest first, and whether older messages exist."""
+        query = self._message_query().where(messages.c.room_id == room_id)
+        if before is not None:
+            query = query.where(messages.c.seq < before)
+        excluded = list(exclude_authors)
+        if excluded:
+            query = query.where(messages.c.author_id.not_in(excluded))
+        query = query.order_by(messages.c.seq.desc()).limit(limit + 1)
+        async with self._ro() as conn:
+            rows = (await conn.execute(query)).all()
+        more = len(rows) > limit
+        return [_message(r) for r in reversed(rows[:limit])], more
+
+    async def messages_between(
+        self, room_id: RoomId, after: int, upto: int, limit: int, exclude_authors: Iterable[AccountId] = ()
+    ) -> tuple[list[MessageView], bool]:
+        """Messages with ``after < seq <= upto`` in order, at most ``limit``; ``more`` if cut."""
+        query = (
+            self._message_query()
+            .where(messages.c.room_id == room_id)
+            .where(messages.c.seq > after)
+            .where(messages.c.seq <= upto)
+        )
+        excluded = list(exclude_authors)
+        if excluded:
+            query = query.where(messages.c.author_id.not_in(excluded))
+        query = query.order_by(messages.c.seq).limit(limit + 1)
+        async with self._ro() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_message(r) for r in rows[:limit]], len(rows) > limit
+
+    async def message_by_seq(self, room_id: RoomId, seq: int) -> MessageView | None:
+        query = self._message_query().where(messages.c.room_id == room_id).where(messages.c.seq == seq)
+        async with self._ro() as conn:
+            row = (await conn.execute(query)).first()
+        return _message(row) if row is not None else None
+
+    async def messages_by_ids(self, ids: Sequence[int]) -> list[MessageView]:
+        if not ids:
+            return []
+        query = self._message_query().where(messages.c.id.in_(list(ids))).order_by(messages.c.seq)
+        async with self._ro() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_message(r) for r in rows]
+
+    # -- blocks and friends ---------------------------------------------------------------------
+
+    async def add_block(self, blocker: AccountId, blocked: AccountId, now: float, limit: int) -> None:
+        async with self._tx() as conn:
+            count = (
+                await conn.execute(sa.select(sa.func.count()).select_from(blocks).where(blocks.c.blocker_id == blocker))
+            ).scalar_one()
+            exists = (
+                await conn.execute(
+                    sa.select(blocks.c.created_at)
+                    .where(blocks.c.blocker_id == blocker)
+                    .where(blocks.c.blocked_id == blocked)
+                )
+            ).first()
+            if exists is not None:
+                return
+            if int(count) >= limit:
+                raise CauserieError(ErrorCode.TOO_MANY_BLOCKS)
+            await conn.execute(blocks.insert().values(blocker_id=blocker, blocked_id=blocked, created_at=now))
+            # blocking also ends any friendship
+            await conn.execute(
+                friends.delete().where(
+                    sa.or_(
+                        sa.and_(friends.c.requester_id == blocker, friends.c.target_id == blocked),
+                        sa.and_(friends.c.requester_id == blocked, friends.c.target_id == blocker),
+                    )
+                )
+            )
+
+    async def remove_block(self, blocker: AccountId, blocked: AccountId) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                blocks.delete().where(blocks.c.blocker_id == blocker).where(blocks.c.blocked_id == blocked)
+            )
+
+    async def blocked_by(self, blocker: AccountId) -> set[AccountId]:
+        """Accounts this account blocks."""
+        async with self._ro() as conn:
+            rows = (await conn.execute(sa.select(blocks.c.blocked_id).where(blocks.c.blocker_id == blocker))).all()
+        return {AccountId(r[0]) for r in rows}
+
+    async def is_blocked_either_way(self, a: AccountId, b: AccountId) -> bool:
+        async with self._ro() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(blocks.c.blocker_id).where(
+                        sa.or_(
+                            sa.and_(blocks.c.blocker_id == a, blocks.c.blocked_id == b),
+                            sa.and_(blocks.c.blocker_id == b, blocks.c.blocked_id == a),
+                        )
+                    )
+                )
+            ).first()
+        return row is not None
+
+    async def friend_request(self, requester: AccountId, target: AccountId, now: float, limit: int) -> bool:
+        """Request friendship, or accept the target's pending request. Returns True when now friends."""
+        async with self._tx() as conn:
+            reverse = (
+                await conn.execute(
+                    sa.select(friends.c.accepted)
+                    .where(friends.c.requester_id == target)
+                    .where(friends.c.target_id == requester)
+                )
+            ).first()
+            if reverse is not None:
+                await conn.execute(
+                    friends.update()
+                    .where(friends.c.requester_id == target)
+                    .where(friends.c.target_id == requester)
+                    .values(accepted=True)
+                )
+                return True
+            mine = (
+                await conn.execute(
+                    sa.select(friends.c.accepted)
+                    .where(friends.c.requester_id == requester)
+                    .where(friends.c.target_id == target)
+                )
+            ).first()
+            if mine is not None:
+                return bool(mine.accepted)
+            count = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(friends)
+                    .where(sa.or_(friends.c.requester_id == requester, friends.c.target_id == requester))
+                )
+            ).scalar_one()
+            if int(count) >= limit:
+                raise CauserieError(ErrorCode.TOO_MANY_FRIENDS)
+            await conn.execute(
+                friends.insert().values(requester_id=requester, target_id=target, accepted=False, created_at=now)
+            )
+            return False
+
+    async def remove_friend(self, a: AccountId, b: AccountId) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                friends.delete().where(
+                    sa.or_(
+                        sa.and_(friends.c.requester_id == a, friends.c.target_id == b),
+                        sa.and_(friends.c.requester_id == b, friends.c.target_id == a),
+                    )
+                )
+            )
+
+    async def friendships(self, account_id: AccountId) -> list[tuple[AccountId, AccountId, bool]]:
+        """(requester, target, accepted) rows that involve this account."""
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(friends.c.requester_id, friends.c.target_id, friends.c.accepted).where(
+                        sa.or_(friends.c.requester_id == account_id, friends.c.target_id == account_id)
+                    )
+                )
+            ).all()
+        return [(AccountId(r[0]), AccountId(r[1]), bool(r[2])) for r in rows]
+
+    async def are_friends(self, a: AccountId, b: AccountId) -> bool:
+        async with self._ro() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(friends.c.accepted).where(
+                        sa.or_(
+                            sa.and_(friends.c.requester_id == a, friends.c.target_id == b),
+                            sa.and_(friends.c.requester_id == b, friends.c.target_id == a),
+                        )
+                    )
+                )
+            ).first()
+        return row is not None and bool(row.accepted)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _sqlite_setup(engine: AsyncEngine, synchronous: str, begin: str) -> None:
+    """Pragmas on every connection, and explicit BEGIN (the driver's own is disabled)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def _policy_json(policy: DmPolicy) -> dict[str, Any]:
+    return {
+        "mode": policy.mode.value,
+        "genders": sorted(policy.genders),
+        "age_min": policy.age_min,
+        "age_max": policy.age_max,
+    }
+
+
+def _policy(value: Any) -> DmPolicy:
+    if not value:
+        return DmPolicy()
+    if isinstance(value, str):
+        value = json.loads(value)
+    return DmPolicy(
+        mode=DmPolicyMode(value.get("mode", "everyone")),
+        genders=frozenset(value.get("genders") or ()),
+        age_min=value.get("age_min"),
+        age_max=value.get("age_max"),
+    )
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=AccountId(row.id),
+        kind=AccountKind(row.kind),
+        nickname=row.nickname,
+        age=row.age,
+        gender=row.gender,
+        region=row.region,
+        created_at=row.created_at,
+        email=row.email,
+        lang=row.lang,
+        dm_policy=_policy(row.dm_policy),
+    )
+
+
+def _room(row: Row[Any]) -> Room:
+    return Room(
+        id=RoomId(row.id),
+        slug=row.slug,
+        name=row.name,
+        category=RoomCategory(row.category),
+        kind=RoomKind(row.kind),
+        topic=row.topic,
+        min_age=row.min_age,
+        max_age=row.max_age,
+        owner_id=AccountId(row.owner_id) if row.owner_id is not None else None,
+        dm_a=AccountId(row.dm_a) if row.dm_a is not None else None,
+        dm_b=AccountId(row.dm_b) if row.dm_b is not None else None,
+        dm_state_a=DmState(row.dm_state_a) if row.dm_state_a else None,
+        dm_state_b=DmState(row.dm_state_b) if row.dm_state_b else None,
+    )
+
+
+def _message(row: Row[Any]) -> MessageView:
+    return MessageView(
+        id=int(row.id),
+        room_id=RoomId(row.room_id),
+        seq=int(row.seq),
+        author=AuthorView(
+            id=AccountId(row.author_id),
+            nick=row.a_nick,
+            age=row.a_age,
+            gender=row.a_gender,
+            region=row.a_region,
+            registered=row.a_kind == AccountKind.REGISTERED.value,
+        ),
+        text=row.text,
+        created_at=float(row.created_at),
+        reply_seq=row.reply_seq,
+        reply_nick=row.r_nick,
+        reply_text=row.r_text,
+    )

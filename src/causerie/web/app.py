@@ -1,0 +1,132 @@
+"""The ASGI application: routes, static client, WebSocket endpoint, error mapping, security headers.
+
+May import: fastapi, starlette, prometheus-client, ``causerie.web.*``, ``causerie.realtime``,
+``causerie.services``, ``causerie.errors``, ``causerie.config``, ``causerie.observability``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from causerie.errors import CauserieError, ErrorCode
+from causerie.observability import DELIVERIES, REGISTRY
+from causerie.realtime import connection
+from causerie.realtime.hub import Hub
+from causerie.services.container import Services
+from causerie.web.routes.api import router as api_router
+from causerie.web.security import SECURITY_HEADERS, SESSION_COOKIE, origin_allowed
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _error_body(exc: CauserieError, lang: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": exc.code.value, "message": exc.text(lang)}
+    if exc.retry_after is not None:
+        body["retry_after"] = exc.retry_after
+    return {"error": body}
+
+
+def _lang(request: Request) -> str:
+    header = request.headers.get("accept-language", "")[:2].lower()
+    return header if header in ("fr", "en") else "fr"
+
+
+def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Causerie",
+        version="1",
+        summary="Topic-room chat, safe by design. Real-time traffic is on the WebSocket /ws (docs/protocol.md).",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.hub = hub
+    settings = services.settings
+
+    @app.exception_handler(CauserieError)
+    async def on_causerie_error(request: Request, exc: CauserieError) -> JSONResponse:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
+        return JSONResponse(_error_body(exc, _lang(request)), status_code=exc.code.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        err = CauserieError(ErrorCode.BAD_REQUEST, f"{where}: {first.get('msg', 'invalid')}")
+        return JSONResponse(_error_body(err, _lang(request)), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
+        body = {"error": {"code": code.value, "message": code.text(_lang(request))}}
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        err = CauserieError(ErrorCode.INTERNAL_ERROR)
+        return JSONResponse(_error_body(err, _lang(request)), status_code=500)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.include_router(api_router)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Ready to serve: database and broker reachable")
+    async def readyz() -> JSONResponse:
+        db = await services.store.ping()
+        broker = await services.broker.healthy()
+        ok = db and broker
+        body = {"status": "ready" if ok else "not ready", "database": db, "broker": broker}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        DELIVERIES.set(hub.deliveries)
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.websocket("/ws")
+    async def websocket(ws: WebSocket) -> None:
+        origin = ws.headers.get("origin")
+        if not origin_allowed(origin, ws.url.scheme, ws.headers, settings):
+            await ws.close(code=1008, reason="origin not allowed")  # before accept: HTTP 403
+            return
+        account = None
+        cookie = ws.cookies.get(SESSION_COOKIE)
+        if cookie:
+            account = await services.accounts.authenticate(cookie)
+        await ws.accept()
+        lang = ws.headers.get("accept-language", "")[:2].lower()
+        await connection.serve(
+            services, hub, ws.receive, ws.send, account, lang if lang in ("fr", "en") else settings.default_lang
+        )
+
+    return app

@@ -1,0 +1,55 @@
+"""Request-level security: who is calling, Origin checks, CSRF, security headers.
+
+May import: stdlib, starlette, ``causerie.config``, ``causerie.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from causerie.config import Settings
+
+SESSION_COOKIE = "causerie_session"
+CSRF_HEADER = "x-causerie-csrf"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def own_origin(scheme: str, host: str | None) -> str | None:
+    """The origin a browser on this server's own pages sends (ws→http, wss→https)."""
+    if not host:
+        return None
+    web_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return f"{web_scheme}://{host}"
+
+
+def origin_allowed(origin: str | None, scheme: str, headers: Mapping[str, str], settings: Settings) -> bool:
+    """Exact scheme/host/port match against the server's own origin and the configured list.
+
+    No Origin header means a non-browser client: allowed (it must present a token in ``hello``;
+    browsers always send Origin on a WebSocket handshake, so cross-site hijacking is refused).
+    """
+    if origin is None:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    return origin == own_origin(scheme, headers.get("host"))
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    if value.lower().startswith("bearer "):
+        return value[7:].strip() or None
+    return None
