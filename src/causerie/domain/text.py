@@ -23,9 +23,12 @@ from collections.abc import Iterable
 from causerie.errors import CauserieError, ErrorCode
 
 __all__ = [
+    "BIDI_CONTROLS",
     "DEFAULT_RESERVED",
     "DEFAULT_RESERVED_SKELETONS",
+    "INVISIBLES",
     "MAX_MENTIONS",
+    "SHORT_RESERVED_LEN",
     "find_mentions",
     "is_reserved",
     "reserved_skeletons",
@@ -47,9 +50,9 @@ BIDI_CONTROLS: frozenset[str] = frozenset(
 
 ZWJ = "\u200d"
 
-#: Invisible characters that are not all format (Cf) characters: zero-width space/joiners and
-#: directional marks (U+200B–U+200F), word joiner, BOM, and the Hangul fillers, which Unicode
-#: classifies as *letters* (Lo) although they draw nothing.
+#: Invisible characters named in SAFETY.md: zero-width space/joiners and directional marks
+#: (U+200B–U+200F), word joiner, BOM, and the Hangul fillers, which Unicode classifies as
+#: *letters* (Lo) although they draw nothing, so a category check alone would let them in.
 INVISIBLES: frozenset[str] = frozenset(
     [chr(c) for c in range(0x200B, 0x2010)] + ["\u2060", "\ufeff", "\u3164", "\uffa0", "\u115f", "\u1160"]
 )
@@ -76,7 +79,7 @@ def _is_mark(ch: str) -> bool:
 # Skeletons
 # --------------------------------------------------------------------------------------------
 
-# Lookalikes mapped to a *lowercase* Latin letter (or to nothing). The table is applied both
+# Lookalikes mapped to *lowercase* Latin letters. The table is applied both
 # before case folding (so an uppercase Greek Η, which looks like H, is told apart from a
 # lowercase η, which looks like n) and after it (for characters that case folding produces).
 # A curated subset of the UTS #39 confusables: letters a nickname can borrow from another
@@ -184,8 +187,8 @@ def _nickname_chars_ok(nick: str) -> bool:
     if not nick:
         return False
     first = unicodedata.category(nick[0])
-    if not (first[0] == "L" or first == "Nd") or nick[0] in INVISIBLES:
-        return False
+    if not (first[0] == "L" or first == "Nd"):
+        return False  # no leading separator (leading spaces were stripped)
     prev = ""
     for ch in nick:
         cat = unicodedata.category(ch)

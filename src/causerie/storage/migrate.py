@@ -28,11 +28,11 @@ def _run(connection: Connection, action: str, *args: Any) -> None:
     getattr(command, action)(cfg, *args)
 
 
-async def upgrade(async_url: str, revision: str = "head") -> None:
+async def upgrade(async_url: str, revision: str = "head", connect_args: dict[str, Any] | None = None) -> None:
     """Bring the schema to ``revision`` (default: the newest)."""
     if async_url.startswith("sqlite"):
         _ensure_sqlite_dir(async_url)
-    engine = create_async_engine(async_url)
+    engine = create_async_engine(async_url, connect_args=connect_args or {})
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_run, "upgrade", revision)

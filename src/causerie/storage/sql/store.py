@@ -59,7 +59,14 @@ def _unavailable(exc: Exception) -> CauserieError:
 class SqlStore:
     """All persistence. Methods are grouped by table family; each is one transaction."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        pool_size: int = 5,
+        connect_args: dict[str, Any] | None = None,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -68,7 +75,9 @@ class SqlStore:
             for engine, begin in ((self._write, _SQLITE_WRITE_BEGIN), (self._read, "BEGIN")):
                 _sqlite_setup(engine, sqlite_synchronous, begin)
         else:
-            self._write = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self._write = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
+            )
             self._read = self._write
 
     # -- lifecycle ------------------------------------------------------------------------------

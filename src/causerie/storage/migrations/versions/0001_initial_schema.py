@@ -58,7 +58,7 @@ def upgrade() -> None:
         "friends",
         sa.Column("requester_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("target_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("accepted", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("accepted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["requester_id"], ["accounts.id"], name=op.f("fk_friends_requester_id_accounts"), ondelete="CASCADE"

@@ -1,0 +1,1 @@
+"""Test support: live server processes and protocol clients."""
