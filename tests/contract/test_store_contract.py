@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
-from support.require import POSTGRES_URL, require_postgres
 
 from causerie.domain.entities import AccountKind, NewMessage, RoomCategory, RoomKind
 from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId
 from causerie.storage import migrate
 from causerie.storage.sql.store import SqlStore
+from support.require import POSTGRES_URL, require_postgres
 
 NOW = 1_800_000_000.0
 

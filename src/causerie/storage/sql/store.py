@@ -532,10 +532,10 @@ class SqlStore:
         async with self._tx() as conn:
             keys = {(m.author_id, m.client_id) for m in batch}
             existing: dict[tuple[int, str], InsertResult] = {}
-            by_author: dict[int, list[str]] = {}
-            for author_key, cid in keys:
-                by_author.setdefault(author_key, []).append(cid)
-            for author, cids in by_author.items():
+            # one query for the whole batch: a superset (authors × client ids), filtered exactly below
+            authors = sorted({k[0] for k in keys})
+            client_ids = sorted({k[1] for k in keys})
+            for i in range(0, len(client_ids), 500):
                 rows = (
                     await conn.execute(
                         sa.select(
@@ -543,20 +543,23 @@ class SqlStore:
                             messages.c.room_id,
                             messages.c.seq,
                             messages.c.created_at,
+                            messages.c.author_id,
                             messages.c.client_id,
                         )
-                        .where(messages.c.author_id == author)
-                        .where(messages.c.client_id.in_(cids))
+                        .where(messages.c.client_id.in_(client_ids[i : i + 500]))
+                        .where(messages.c.author_id.in_(authors))
                     )
                 ).all()
                 for r in rows:
-                    existing[(author, r.client_id)] = InsertResult(
-                        id=int(r.id),
-                        room_id=RoomId(r.room_id),
-                        seq=int(r.seq),
-                        created_at=float(r.created_at),
-                        duplicate=True,
-                    )
+                    key = (int(r.author_id), str(r.client_id))
+                    if key in keys:
+                        existing[key] = InsertResult(
+                            id=int(r.id),
+                            room_id=RoomId(r.room_id),
+                            seq=int(r.seq),
+                            created_at=float(r.created_at),
+                            duplicate=True,
+                        )
             fresh: list[NewMessage] = []
             seen: set[tuple[int, str]] = set()
             for m in batch:
@@ -596,12 +599,28 @@ class SqlStore:
                 )
             stored: dict[tuple[int, str], InsertResult] = {}
             if rows_in:
-                result = await conn.execute(
-                    messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows_in
-                )
-                for row_in, (msg_id,) in zip(rows_in, result.all(), strict=True):
+                # a plain executemany (RETURNING with a guaranteed order is slow on SQLite); the ids
+                # are then read back by (room, seq range), which the unique index answers directly
+                await conn.execute(messages.insert(), rows_in)
+                by_seq: dict[tuple[int, int], int] = {}
+                for room_id, count in per_room.items():
+                    first = next_seq[room_id] - count
+                    rows = (
+                        await conn.execute(
+                            sa.select(messages.c.id, messages.c.seq)
+                            .where(messages.c.room_id == room_id)
+                            .where(messages.c.seq >= first)
+                            .where(messages.c.seq < next_seq[room_id])
+                        )
+                    ).all()
+                    for r in rows:
+                        by_seq[(room_id, int(r.seq))] = int(r.id)
+                for row_in in rows_in:
                     stored[(row_in["author_id"], row_in["client_id"])] = InsertResult(
-                        id=int(msg_id), room_id=row_in["room_id"], seq=row_in["seq"], created_at=row_in["created_at"]
+                        id=by_seq[(row_in["room_id"], row_in["seq"])],
+                        room_id=row_in["room_id"],
+                        seq=row_in["seq"],
+                        created_at=row_in["created_at"],
                     )
         out: list[InsertResult] = []
         first_seen: set[tuple[int, str]] = set()
