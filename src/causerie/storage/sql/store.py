@@ -605,7 +605,7 @@ class SqlStore:
                 by_seq: dict[tuple[int, int], int] = {}
                 for room_id, count in per_room.items():
                     first = next_seq[room_id] - count
-                    rows = (
+                    id_rows = (
                         await conn.execute(
                             sa.select(messages.c.id, messages.c.seq)
                             .where(messages.c.room_id == room_id)
@@ -613,8 +613,8 @@ class SqlStore:
                             .where(messages.c.seq < next_seq[room_id])
                         )
                     ).all()
-                    for r in rows:
-                        by_seq[(room_id, int(r.seq))] = int(r.id)
+                    for id_row in id_rows:
+                        by_seq[(room_id, int(id_row.seq))] = int(id_row.id)
                 for row_in in rows_in:
                     stored[(row_in["author_id"], row_in["client_id"])] = InsertResult(
                         id=by_seq[(row_in["room_id"], row_in["seq"])],
@@ -630,10 +630,14 @@ class SqlStore:
                 first_seen.add(key)
                 out.append(stored[key])
             elif key in stored:
-                first = stored[key]
+                original = stored[key]
                 out.append(
                     InsertResult(
-                        id=first.id, room_id=first.room_id, seq=first.seq, created_at=first.created_at, duplicate=True
+                        id=original.id,
+                        room_id=original.room_id,
+                        seq=original.seq,
+                        created_at=original.created_at,
+                        duplicate=True,
                     )
                 )
             else:
