@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
-from causerie.broker.base import Broker
-from causerie.broker.memory import MemoryBroker
+from causerie.broker.base import Broker, RateLimiter
+from causerie.broker.memory import MemoryBroker, MemoryRateLimiter
+from causerie.broker.redis import RedisBroker, RedisRateLimiter
 from causerie.clock import Clock, SystemClock
 from causerie.config import Settings
 from causerie.ids import AccountId, RoomId
@@ -43,26 +46,36 @@ class App:
     asgi: FastAPI
 
 
-def _broker(settings: Settings) -> Broker:
+def _broker(settings: Settings, clock: Clock, node_id: str) -> tuple[Broker, RateLimiter]:
     if settings.redis_url:
-        raise SystemExit(
-            "redis_url is set, but several-node mode (Redis broker) is not available in this version; "
-            "unset CAUSERIE_REDIS_URL to run one node"
+        return (
+            RedisBroker(settings.redis_url, settings.redis_prefix, node_id),
+            RedisRateLimiter(settings.redis_url, settings.redis_prefix),
         )
-    return MemoryBroker()
+    return MemoryBroker(), MemoryRateLimiter(clock)
+
+
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    if settings.database_schema and not settings.is_sqlite:
+        return {"server_settings": {"search_path": settings.database_schema}}
+    return {}
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
+    node_id = settings.node_id or uuid.uuid4().hex[:12]
     store = SqlStore(
-        settings.async_database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=settings.db_pool_size
+        settings.async_database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+        connect_args=_connect_args(settings),
     )
-    broker = _broker(settings)
-    presence = PresenceService(broker, settings)
+    broker, limiter = _broker(settings, clock, node_id)
+    presence = PresenceService(broker, settings, node_id)
     accounts = AccountService(store, settings, clock)
     rooms = RoomService(store, settings, clock, presence)
     social = SocialService(store, settings, clock, broker, rooms, presence)
-    messages = MessageService(store, settings, clock, broker, rooms, social, presence)
+    messages = MessageService(store, settings, clock, broker, rooms, social, presence, limiter)
     services = Services(settings, clock, store, broker, accounts, presence, rooms, social, messages)
     hub = Hub(gap_filler=messages.fill_gap)
 
@@ -71,29 +84,60 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
             hub.set_blocks(conn, blocked)
 
     social.on_blocks_changed(blocks_changed)
+    presence.local_sink = lambda room, author, payload: hub.deliver_room(room, None, author, payload)
+
+    async def catch_up() -> None:
+        """Compare every open room with the database; fill what the broker lost."""
+        rooms_open = hub.open_rooms()
+        if rooms_open:
+            for room_id, last in (await store.last_seqs(rooms_open)).items():
+                hub.catch_up(room_id, last)
+
+    def on_broker_reconnect() -> None:
+        task = asyncio.get_running_loop().create_task(catch_up())
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    background: set[asyncio.Task[None]] = set()
+    broker.on_reconnect(on_broker_reconnect)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await migrate.upgrade(settings.async_database_url)
+        await migrate.upgrade(settings.async_database_url, connect_args=_connect_args(settings))
         if settings.seed_rooms:
             await rooms.seed()
         else:
             await rooms.load()
         await broker.start(hub)
+        presence.start()
         messages.start()
-        counts = asyncio.get_running_loop().create_task(_broadcast_counts(services, hub))
+        loop = asyncio.get_running_loop()
+        counts = loop.create_task(_broadcast_counts(services, hub))
+        gaps = loop.create_task(_periodic(settings.gap_check_seconds, catch_up))
         log.info("causerie ready on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
             counts.cancel()
+            gaps.cancel()
             await messages.stop()
             presence.close()
             await broker.close()
+            if isinstance(limiter, RedisRateLimiter):
+                await limiter.close()
             await store.close()
 
     asgi = create_app(services, hub, lifespan)
     return App(settings, services, hub, asgi)
+
+
+async def _periodic(interval: float, job: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed")
 
 
 async def _broadcast_counts(services: Services, hub: Hub) -> None:

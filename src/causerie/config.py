@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="`sqlite:///path` (default, embedded) or `postgresql://user@host/db`.",
     )
     redis_url: str | None = Field(None, description="`redis://host:port/db`; unset = one node, in-process broker.")
+    redis_prefix: str = Field(
+        "causerie", description="Prefix of every Redis key and channel (several deployments, one Redis)."
+    )
+    database_schema: str | None = Field(
+        None, description="PostgreSQL schema to use (search_path); unset = the default."
+    )
+    node_id: str | None = Field(None, description="This node's name in logs and presence; unset = random per start.")
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Extra origins (scheme://host:port) allowed to open the WebSocket; the server's own origin is always allowed.",
@@ -114,6 +121,12 @@ class Settings(BaseSettings):
     ws_ping_timeout: float = Field(20.0, description="Seconds to wait for a pong before closing.")
     presence_grace_seconds: float = Field(20.0, description="A disconnected member stays listed this long (seconds).")
     counts_interval_seconds: float = Field(2.0, description="Seconds between room member count broadcasts.")
+    presence_heartbeat_seconds: float = Field(
+        2.0, description="Seconds between presence heartbeats between nodes; a node silent for 3 is dropped."
+    )
+    gap_check_seconds: float = Field(
+        5.0, description="Seconds between checks of each open room against the database (missed broker events)."
+    )
 
     # --- storage -----------------------------------------------------------------------------
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(

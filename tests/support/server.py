@@ -30,10 +30,13 @@ TEST_ENV = {
 
 
 class LiveServer:
-    def __init__(self, folder: Path, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str] | None = None, port: int | None = None, database_url: str | None = None
+    ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.db_path = folder / "causerie.db"
+        self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.env = {**TEST_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = folder / "server.log"
@@ -49,22 +52,23 @@ class LiveServer:
     def start(self, **env: str) -> None:
         self.env.update(env)
         full_env = {**os.environ, **self.env, "CAUSERIE_CONFIG": str(self.folder / "none.toml")}
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "causerie",
-                "serve",
-                "--port",
-                str(self.port),
-                "--database",
-                f"sqlite:///{self.db_path}",
-            ],
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # the child keeps its own copy of the descriptor; ours is closed at once (no ResourceWarning)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "causerie",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--database",
+                    self.database_url,
+                ],
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -129,6 +129,20 @@ class Hub:
         for seq, author, payload in sorted(early, key=lambda e: e[0]):
             self._sequenced(channel, seq, author, payload)
 
+    def open_rooms(self) -> list[RoomId]:
+        return [room_id for room_id, ch in self._channels.items() if ch.delivered_seq is not None]
+
+    def catch_up(self, room_id: RoomId, last_seq: int) -> None:
+        """The database says the room is at ``last_seq``: fill any messages the broker lost."""
+        channel = self._channels.get(room_id)
+        if channel is None or channel.delivered_seq is None or channel.filling:
+            return
+        if last_seq > channel.delivered_seq and self._gap_filler is not None:
+            channel.filling = True
+            task = asyncio.get_running_loop().create_task(self._fill(channel, channel.delivered_seq, last_seq))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     def begin_join(self, conn: Outbound, room_id: RoomId) -> int:
         """Start a join: live events for ``conn`` are held until ``finish_join``.
 
@@ -138,6 +152,11 @@ class Hub:
         channel = self._channels[room_id]
         assert channel.delivered_seq is not None, "init_channel first"
         channel.members.pop(conn.conn_id, None)
+        if channel.pending:
+            # Events queued this turn are already counted in delivered_seq, so the replay covers
+            # them: push them to the current members now, before this connection starts holding
+            # (otherwise it would get them twice: in the replay and live).
+            self._flush(channel)
         channel.joining[conn.conn_id] = []
         return channel.delivered_seq
 

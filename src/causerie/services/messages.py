@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from causerie.broker.base import Broker
+from causerie.broker.base import Broker, RateLimiter
 from causerie.clock import Clock, ms
 from causerie.config import Settings
 from causerie.domain.entities import (
@@ -34,7 +34,6 @@ from causerie.domain.entities import (
     MessageView,
     NewMessage,
     Room,
-    TokenBucket,
     dm_slug,
 )
 from causerie.domain.text import find_mentions, sanitize_message, skeleton
@@ -86,7 +85,9 @@ class MessageService:
         rooms: RoomService,
         social: SocialService,
         presence: PresenceService,
+        limiter: RateLimiter,
     ) -> None:
+        self._limiter = limiter
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -96,7 +97,6 @@ class MessageService:
         self._presence = presence
         self.pre_send: list[PreSendCheck] = []
         self.post_send: list[PostSendHook] = []
-        self._buckets: dict[AccountId, TokenBucket] = {}
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -135,14 +135,11 @@ class MessageService:
             )
         return cleaned
 
-    def check_rate(self, account: AccountId) -> None:
-        bucket = self._buckets.get(account)
-        if bucket is None:
-            bucket = TokenBucket(self._settings.rate_message_burst, self._settings.rate_message_per_second)
-            self._buckets[account] = bucket
-            if len(self._buckets) > 100_000:  # forget idle buckets (they refill to full anyway)
-                self._buckets = {account: bucket}
-        wait = bucket.take(self._clock.monotonic())
+    async def check_rate(self, account: AccountId) -> None:
+        """The per-user message bucket (shared by every node when Redis is configured)."""
+        wait = await self._limiter.take(
+            f"msg:{account}", self._settings.rate_message_burst, self._settings.rate_message_per_second
+        )
         if wait > 0:
             raise CauserieError(ErrorCode.RATE_LIMITED, retry_after=round(wait, 2))
 
@@ -168,7 +165,7 @@ class MessageService:
         if not joined:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
         cleaned = self.clean_text(text)
-        self.check_rate(account.id)
+        await self.check_rate(account.id)
         ctx = SendContext(account=account, room=room, text=cleaned, mentions=self._mentions(room, cleaned))
         reply = await self._reply(room, reply_to)
         for check in self.pre_send:
@@ -182,7 +179,7 @@ class MessageService:
         cleaned = self.clean_text(text)
         existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
         state = await self._social.check_dm(account, recipient, existing)
-        self.check_rate(account.id)
+        await self.check_rate(account.id)
         room, created = await self._rooms.open_dm(account, recipient, recipient_state=state)
         if not created and state is DmState.ACCEPTED and room.dm_state_for(recipient.id) is not DmState.ACCEPTED:
             room = await self._store.set_dm_state(room.id, recipient.id, DmState.ACCEPTED)  # became friends

@@ -1,7 +1,14 @@
-"""Who is online, and who is in which room (this node's view), with a grace period on leave.
+"""Who is online and who is in which room, across every node, with a grace period on leave.
 
 May import: ``causerie.domain``, ``causerie.broker.base``, ``causerie.protocol``, ``causerie.config``,
 ``causerie.ids``.
+
+Each node knows its own connections. It announces on the broker's ``presence`` topic when an account
+becomes present in a room (or online) on this node, and when it stops being so; every node keeps the
+cluster view: room → account → the nodes that have it. The node whose announcement lists or
+unlists an account publishes the room's ``presence`` event. Nodes send a heartbeat; a node silent
+for three heartbeats is considered dead and its entries are dropped by every survivor (each tells
+its own connections). A starting node asks the others for their state (``sync``).
 
 A member listed in a room stays listed for ``presence_grace_seconds`` after their last connection
 leaves it, so that a page reload or a reconnect does not show a leave followed by a join.
@@ -10,7 +17,12 @@ leaves it, so that a page reload or a reconnect does not show a leave followed b
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+import uuid
 from collections.abc import Callable
+
+import msgspec
 
 from causerie.broker.base import Broker
 from causerie.config import Settings
@@ -19,19 +31,71 @@ from causerie.protocol.codec import encode_event
 from causerie.protocol.messages import Member, Presence
 
 OnlineListener = Callable[[AccountId, bool], None]
+LocalSink = Callable[[RoomId, AccountId, bytes], None]
+
+TOPIC = "presence"
+
+
+class _Note(msgspec.Struct, omit_defaults=True):
+    op: str  # join | leave | on | off | hb | sync | bye
+    node: str
+    room: int = 0
+    slug: str = ""
+    account: int = 0
+    member: Member | None = None
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_Note).decode
 
 
 class PresenceService:
-    def __init__(self, broker: Broker, settings: Settings) -> None:
+    def __init__(self, broker: Broker, settings: Settings, node_id: str | None = None) -> None:
+        self.node = node_id or uuid.uuid4().hex[:12]
         self._broker = broker
         self._grace = settings.presence_grace_seconds
+        self._heartbeat = settings.presence_heartbeat_seconds
+        # this node's own state
         self._conns: dict[RoomId, dict[AccountId, int]] = {}
-        self._listed: dict[RoomId, dict[AccountId, Member]] = {}
-        self._slugs: dict[RoomId, str] = {}
+        self._mine: dict[RoomId, dict[AccountId, Member]] = {}
+        self._online_local: dict[AccountId, int] = {}
         self._timers: dict[tuple[RoomId, AccountId], asyncio.TimerHandle] = {}
-        self._online: dict[AccountId, int] = {}
+        # the cluster view (this node included)
+        self._listed: dict[RoomId, dict[AccountId, dict[str, Member]]] = {}
+        self._online: dict[AccountId, set[str]] = {}
+        self._slugs: dict[RoomId, str] = {}
+        self._seen: dict[str, float] = {}
         self._online_listeners: list[OnlineListener] = []
+        self.local_sink: LocalSink | None = None
+        self._task: asyncio.Task[None] | None = None
         self.version = 0  # bumped on every count change (the counts broadcaster watches it)
+        broker.subscribe(TOPIC, self._on_note)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._announce(_Note("sync", self.node))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._heartbeat_loop(), name="presence")
+
+    def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        with contextlib.suppress(Exception):
+            self._announce(_Note("bye", self.node))
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            self._announce(_Note("hb", self.node))
+            deadline = time.monotonic() - 3 * self._heartbeat
+            for node, seen in list(self._seen.items()):
+                if node != self.node and seen < deadline:
+                    self._drop_node(node)
 
     # -- online ---------------------------------------------------------------------------------
 
@@ -39,19 +103,17 @@ class PresenceService:
         self._online_listeners.append(listener)
 
     def connect(self, account: AccountId) -> None:
-        self._online[account] = self._online.get(account, 0) + 1
-        if self._online[account] == 1:
-            for listener in self._online_listeners:
-                listener(account, True)
+        self._online_local[account] = self._online_local.get(account, 0) + 1
+        if self._online_local[account] == 1:
+            self._announce(_Note("on", self.node, account=account))
 
     def disconnect(self, account: AccountId) -> None:
-        left = self._online.get(account, 0) - 1
+        left = self._online_local.get(account, 0) - 1
         if left > 0:
-            self._online[account] = left
+            self._online_local[account] = left
             return
-        self._online.pop(account, None)
-        for listener in self._online_listeners:
-            listener(account, False)
+        self._online_local.pop(account, None)
+        self._announce(_Note("off", self.node, account=account))
 
     def is_online(self, account: AccountId) -> bool:
         return account in self._online
@@ -62,7 +124,7 @@ class PresenceService:
     # -- rooms ----------------------------------------------------------------------------------
 
     def join(self, room_id: RoomId, slug: str, member: Member) -> None:
-        """A connection of ``member`` entered the room."""
+        """A connection of ``member`` on this node entered the room."""
         account = AccountId(member.id)
         self._slugs[room_id] = slug
         conns = self._conns.setdefault(room_id, {})
@@ -70,13 +132,10 @@ class PresenceService:
         timer = self._timers.pop((room_id, account), None)
         if timer is not None:
             timer.cancel()
-        listed = self._listed.setdefault(room_id, {})
-        if account not in listed:
-            listed[account] = member
-            self.version += 1
-            self._publish(room_id, "join", member)
-        else:
-            listed[account] = member
+        mine = self._mine.setdefault(room_id, {})
+        if account not in mine:
+            mine[account] = member
+            self._announce(_Note("join", self.node, room=room_id, slug=slug, account=account, member=member))
 
     def leave(self, room_id: RoomId, account: AccountId, *, grace: bool) -> None:
         """A connection of ``account`` left the room (explicitly, or by disconnecting: grace)."""
@@ -97,13 +156,11 @@ class PresenceService:
         self._timers.pop((room_id, account), None)
         if account in self._conns.get(room_id, {}):
             return
-        member = self._listed.get(room_id, {}).pop(account, None)
-        if member is not None:
-            self.version += 1
-            self._publish(room_id, "leave", member)
+        if self._mine.get(room_id, {}).pop(account, None) is not None:
+            self._announce(_Note("leave", self.node, room=room_id, account=account))
 
     def members(self, room_id: RoomId) -> list[Member]:
-        return list(self._listed.get(room_id, {}).values())
+        return [next(iter(nodes.values())) for nodes in self._listed.get(room_id, {}).values()]
 
     def is_member(self, room_id: RoomId, account: AccountId) -> bool:
         return account in self._listed.get(room_id, {})
@@ -117,12 +174,92 @@ class PresenceService:
     def slug(self, room_id: RoomId) -> str | None:
         return self._slugs.get(room_id)
 
-    def _publish(self, room_id: RoomId, action: str, member: Member) -> None:
-        slug = self._slugs[room_id]
-        payload = encode_event(Presence(room=slug, action="join" if action == "join" else "leave", member=member))
-        self._broker.publish_room(room_id, None, AccountId(member.id), payload)
+    # -- the cluster view -----------------------------------------------------------------------
 
-    def close(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+    def _announce(self, note: _Note) -> None:
+        self._broker.publish(TOPIC, _encode(note))
+
+    def _on_note(self, data: bytes) -> None:
+        note = _decode(data)
+        self._seen[note.node] = time.monotonic()
+        if note.op == "join" and note.member is not None:
+            self._apply_join(RoomId(note.room), note.slug, note.node, note.member)
+        elif note.op == "leave":
+            emit = "cluster" if note.node == self.node else "none"
+            self._apply_leave(RoomId(note.room), AccountId(note.account), note.node, emit=emit)
+        elif note.op == "on":
+            self._apply_online(AccountId(note.account), note.node, True)
+        elif note.op == "off":
+            self._apply_online(AccountId(note.account), note.node, False)
+        elif note.op == "sync" and note.node != self.node:
+            self._resend_state()
+        elif note.op == "bye" and note.node != self.node:
+            self._drop_node(note.node)
+
+    def _apply_join(self, room_id: RoomId, slug: str, node: str, member: Member) -> None:
+        self._slugs.setdefault(room_id, slug)
+        accounts = self._listed.setdefault(room_id, {})
+        nodes = accounts.setdefault(AccountId(member.id), {})
+        first = not nodes
+        nodes[node] = member
+        if first:
+            self.version += 1
+            if node == self.node:
+                self._room_event(room_id, "join", member, cluster=True)
+
+    def _apply_leave(self, room_id: RoomId, account: AccountId, node: str, *, emit: str) -> None:
+        """``emit``: "cluster" (this node unlisted it: tell everyone), "local" (a dead node's entry:
+        every survivor tells its own connections), or "none" (another node tells everyone)."""
+        accounts = self._listed.get(room_id)
+        if accounts is None or account not in accounts:
+            return
+        nodes = accounts[account]
+        member = nodes.pop(node, None)
+        if member is None or nodes:
+            return
+        del accounts[account]
+        self.version += 1
+        if emit != "none":
+            self._room_event(room_id, "leave", member, cluster=emit == "cluster")
+
+    def _apply_online(self, account: AccountId, node: str, online: bool) -> None:
+        nodes = self._online.setdefault(account, set())
+        was = bool(nodes)
+        if online:
+            nodes.add(node)
+        else:
+            nodes.discard(node)
+        if not nodes:
+            del self._online[account]
+        now = account in self._online
+        if was != now and node == self.node:
+            for listener in self._online_listeners:
+                listener(account, now)
+
+    def _drop_node(self, node: str) -> None:
+        """A node died or left: forget what it announced; tell this node's connections."""
+        self._seen.pop(node, None)
+        for room_id, accounts in list(self._listed.items()):
+            for account in [a for a, nodes in accounts.items() if node in nodes]:
+                self._apply_leave(room_id, account, node, emit="local")
+        for account in [a for a, nodes in self._online.items() if node in nodes]:
+            self._apply_online(account, node, False)
+
+    def _resend_state(self) -> None:
+        self._announce(_Note("hb", self.node))
+        for room_id, mine in self._mine.items():
+            slug = self._slugs.get(room_id, "")
+            for account, member in mine.items():
+                self._announce(_Note("join", self.node, room=room_id, slug=slug, account=account, member=member))
+        for account in self._online_local:
+            self._announce(_Note("on", self.node, account=account))
+
+    def _room_event(self, room_id: RoomId, action: str, member: Member, *, cluster: bool) -> None:
+        slug = self._slugs.get(room_id)
+        if slug is None:
+            return
+        payload = encode_event(Presence(room=slug, action="join" if action == "join" else "leave", member=member))
+        if cluster:
+            self._broker.publish_room(room_id, None, AccountId(member.id), payload)
+        elif self.local_sink is not None:
+            self.local_sink(room_id, AccountId(member.id), payload)
