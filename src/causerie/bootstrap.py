@@ -78,12 +78,29 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     messages = MessageService(store, settings, clock, broker, rooms, social, presence, limiter)
     services = Services(settings, clock, store, broker, accounts, presence, rooms, social, messages)
     hub = Hub(gap_filler=messages.fill_gap)
+    background: set[asyncio.Task[None]] = set()
 
     def blocks_changed(account: AccountId, blocked: set[AccountId]) -> None:
         for conn in hub.account_connections(account):
             hub.set_blocks(conn, blocked)
+        broker.publish("blocks", str(int(account)).encode())  # the account's other nodes reload
+
+    def blocks_changed_elsewhere(data: bytes) -> None:
+        account = AccountId(int(data))
+        if not hub.account_connections(account):
+            return
+
+        async def reload() -> None:
+            blocked = await store.blocked_by(account)
+            for conn in hub.account_connections(account):
+                hub.set_blocks(conn, blocked)
+
+        task = asyncio.get_running_loop().create_task(reload())
+        background.add(task)
+        task.add_done_callback(background.discard)
 
     social.on_blocks_changed(blocks_changed)
+    broker.subscribe("blocks", blocks_changed_elsewhere)
     presence.local_sink = lambda room, author, payload: hub.deliver_room(room, None, author, payload)
 
     async def catch_up() -> None:
@@ -98,7 +115,6 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         background.add(task)
         task.add_done_callback(background.discard)
 
-    background: set[asyncio.Task[None]] = set()
     broker.on_reconnect(on_broker_reconnect)
 
     @contextlib.asynccontextmanager

@@ -26,6 +26,7 @@ from causerie.observability import CONNECTIONS, ERRORS, FRAMES, MESSAGES, SEND_L
 from causerie.protocol.codec import decode_frame, encode_event
 from causerie.protocol.messages import (
     PROTOCOL_VERSION,
+    Ack,
     ClientFrame,
     DmAccept,
     DmIgnore,
@@ -51,6 +52,7 @@ from causerie.services.rooms import member_of
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+MAX_IN_FLIGHT = 64  # messages of one connection waiting for their commit
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send_ = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -118,6 +120,7 @@ class Session:
         self.lang = lang
         self.rooms: dict[str, RoomId] = {}  # joined public/invite rooms, by slug
         self.bad_frames = 0
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._typing: dict[RoomId, float] = {}
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
             Join: self.on_join,
@@ -153,6 +156,9 @@ class Session:
             await self._handlers[type(frame)](frame)
         except CauserieError as exc:
             self.refuse(exc, ref)
+        except Exception:  # a bug, not the client's fault: a bare internal_error, no detail
+            log.exception("unhandled error on a %s frame", type(frame).__name__)
+            self.refuse(CauserieError(ErrorCode.INTERNAL_ERROR), ref)
 
     # -- handlers -------------------------------------------------------------------------------
 
@@ -210,19 +216,38 @@ class Session:
         self.emit(Left(room=frame.room))
 
     async def on_send(self, frame: Send) -> None:
+        """Check and queue the message now (in frame order); the ack follows its commit.
+
+        Several messages of one connection can wait for their commit at once (at most
+        ``MAX_IN_FLIGHT``), so one connection is not limited to one message per commit.
+        """
         started = time.perf_counter()
         s = self.s
         if frame.to is not None:
             recipient = await s.social.find_user(frame.to)
-            ack = await s.messages.send_direct(self.account, recipient, frame.text, frame.client_id, frame.reply_to)
+            pending = await s.messages.submit_direct(
+                self.account, recipient, frame.text, frame.client_id, frame.reply_to
+            )
         elif frame.room is not None:
             room = await s.rooms.get(frame.room)
             joined = frame.room in self.rooms
-            ack = await s.messages.send_to_room(
+            pending = await s.messages.submit_to_room(
                 self.account, room, frame.text, frame.client_id, frame.reply_to, joined=joined
             )
         else:
             raise CauserieError(ErrorCode.BAD_FRAME, "send needs room or to")
+        task = asyncio.get_running_loop().create_task(self._acknowledge(pending, frame.client_id, started))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        if len(self._in_flight) >= MAX_IN_FLIGHT:
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+
+    async def _acknowledge(self, pending: Awaitable[Ack], client_id: str, started: float) -> None:
+        try:
+            ack = await pending
+        except CauserieError as exc:
+            self.refuse(exc, client_id)
+            return
         self.emit(ack)
         if not ack.duplicate:
             MESSAGES.inc()

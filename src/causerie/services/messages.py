@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,7 +153,22 @@ class MessageService:
     async def send_to_room(
         self, account: Account, room: Room, text: str, client_id: str, reply_to: int | None, *, joined: bool
     ) -> Ack:
-        """Send to a room the connection has joined, or to a direct conversation by slug."""
+        """Send and wait for the commit: ``submit_to_room`` then await its ack."""
+        return await (await self.submit_to_room(account, room, text, client_id, reply_to, joined=joined))
+
+    async def send_direct(
+        self, account: Account, recipient: Account, text: str, client_id: str, reply_to: int | None
+    ) -> Ack:
+        return await (await self.submit_direct(account, recipient, text, client_id, reply_to))
+
+    async def submit_to_room(
+        self, account: Account, room: Room, text: str, client_id: str, reply_to: int | None, *, joined: bool
+    ) -> Awaitable[Ack]:
+        """Check a message for a room (or a direct conversation by slug) and queue it for commit.
+
+        Returns once the message is queued, in the order of calls, with an awaitable of its ack: a
+        connection can have several messages in flight and their sequence numbers keep its order.
+        """
         self.check_client_id(client_id)
         if room.is_direct:
             if not room.is_dm_participant(account.id):
@@ -161,7 +176,7 @@ class MessageService:
             peer = await self._store.get_account(room.dm_peer(account.id))
             if peer is None:
                 raise CauserieError(ErrorCode.USER_NOT_FOUND)
-            return await self.send_direct(account, peer, text, client_id, reply_to)
+            return await self.submit_direct(account, peer, text, client_id, reply_to)
         if not joined:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
         cleaned = self.clean_text(text)
@@ -170,11 +185,11 @@ class MessageService:
         reply = await self._reply(room, reply_to)
         for check in self.pre_send:
             check(ctx)
-        return await self._commit(ctx, client_id, reply)
+        return self._commit(ctx, client_id, reply)
 
-    async def send_direct(
+    async def submit_direct(
         self, account: Account, recipient: Account, text: str, client_id: str, reply_to: int | None
-    ) -> Ack:
+    ) -> Awaitable[Ack]:
         self.check_client_id(client_id)
         cleaned = self.clean_text(text)
         existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
@@ -194,7 +209,7 @@ class MessageService:
         if created and room.dm_state_for(recipient.id) is DmState.REQUEST:
             info = self._rooms.dm_info(room, recipient.id, account)
             self._broker.publish_accounts([recipient.id], account.id, encode_event(DmRequest(room=info)))
-        return await self._commit(ctx, client_id, reply)
+        return self._commit(ctx, client_id, reply)
 
     def _mentions(self, room: Room, text: str) -> list[Member]:
         if "@" not in text:
@@ -210,7 +225,7 @@ class MessageService:
             raise CauserieError(ErrorCode.REPLY_NOT_FOUND)
         return ReplyRef(seq=original.seq, nick=original.author.nick, excerpt=original.text[:REPLY_EXCERPT_CHARS])
 
-    async def _commit(self, ctx: SendContext, client_id: str, reply: ReplyRef | None) -> Ack:
+    def _commit(self, ctx: SendContext, client_id: str, reply: ReplyRef | None) -> Awaitable[Ack]:
         if self._writer is None:
             raise CauserieError(ErrorCode.SERVICE_UNAVAILABLE)
         loop = asyncio.get_running_loop()
@@ -229,10 +244,14 @@ class MessageService:
         )
         self._queue.append(pending)
         self._wakeup.set()
-        result = await pending.future
+        return self._ack(pending.future, ctx.room.slug, client_id)
+
+    @staticmethod
+    async def _ack(future: asyncio.Future[InsertResult], slug: str, client_id: str) -> Ack:
+        result = await future
         return Ack(
             ref=client_id,
-            room=ctx.room.slug,
+            room=slug,
             seq=result.seq,
             id=result.id,
             ts=ms(result.created_at),
