@@ -78,6 +78,8 @@ async def run(nodes: int, clients: int, messages: int, window: int) -> dict[str,
         "CAUSERIE_DATABASE_SCHEMA": schema,
         "CAUSERIE_RATE_MESSAGE_BURST": "1000000",
         "CAUSERIE_RATE_MESSAGE_PER_SECOND": "1000000",
+        "CAUSERIE_WS_FRAME_BURST": "1000000",
+        "CAUSERIE_WS_FRAMES_PER_SECOND": "1000000",
         "CAUSERIE_LOG_LEVEL": "warning",
     }
     servers = []

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,13 +26,21 @@ from causerie.ids import AccountId, RoomId
 from causerie.protocol.codec import encode_event
 from causerie.protocol.messages import Counts
 from causerie.realtime.hub import Hub
+from causerie.realtime.moderation import LiveModeration
 from causerie.services.accounts import AccountService
+from causerie.services.audit import AuditService
 from causerie.services.container import Services
+from causerie.services.media import HashBankService, MediaService, moderation_hooks
 from causerie.services.messages import MessageService
+from causerie.services.moderation import ModerationService
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService
 from causerie.services.social import SocialService
+from causerie.services.throttle import Throttle
 from causerie.storage import migrate
+from causerie.storage.blobs import FileMediaStore, QuarantineVault, load_or_create_key, parse_key
+from causerie.storage.sql.media_store import SqlMediaRecords
+from causerie.storage.sql.moderation_store import SqlModerationStore
 from causerie.storage.sql.store import SqlStore
 from causerie.web.app import create_app
 
@@ -76,8 +85,30 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     rooms = RoomService(store, settings, clock, presence)
     social = SocialService(store, settings, clock, broker, rooms, presence)
     messages = MessageService(store, settings, clock, broker, rooms, social, presence, limiter)
-    services = Services(settings, clock, store, broker, accounts, presence, rooms, social, messages)
+    moderation_store = SqlModerationStore(store)
+    moderation = ModerationService(store, moderation_store, settings, clock, broker, accounts, rooms, social, messages)
+    messages.pre_send.append(moderation.check_send)  # sanctions, room safety, emergency level
+    rooms.entry_checks.append(moderation.check_join)  # bans, kicks, closed rooms
+    services = Services(
+        settings,
+        clock,
+        store,
+        broker,
+        accounts,
+        presence,
+        rooms,
+        social,
+        messages,
+        moderation=moderation,
+        audit=AuditService(moderation_store, clock),
+        throttle=Throttle(settings, limiter),
+    )
+    media = _media(settings, store, clock, limiter)
+    moderation_hooks(media, moderation, services.audit)
+    messages.media_resolver = media.attach  # pictures in messages (issue 6)
+    services.media = media
     hub = Hub(gap_filler=messages.fill_gap)
+    LiveModeration(hub, broker)  # kicks and closes decided by moderators, on this node's connections
     background: set[asyncio.Task[None]] = set()
 
     def blocks_changed(account: AccountId, blocked: set[AccountId]) -> None:
@@ -127,6 +158,9 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         await broker.start(hub)
         presence.start()
         messages.start()
+        await moderation.reload()
+        moderation.start()
+        await media.start()  # the hash-bank index: uploads are refused until it is loaded
         loop = asyncio.get_running_loop()
         counts = loop.create_task(_broadcast_counts(services, hub))
         gaps = loop.create_task(_periodic(settings.gap_check_seconds, catch_up))
@@ -136,6 +170,8 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         finally:
             counts.cancel()
             gaps.cancel()
+            await moderation.stop()
+            await media.stop()
             await messages.stop()
             presence.close()
             await broker.close()
@@ -145,6 +181,37 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
 
     asgi = create_app(services, hub, lifespan)
     return App(settings, services, hub, asgi)
+
+
+def media_dirs(settings: Settings) -> tuple[Path, Path]:
+    """(pictures, quarantine) folders: beside the SQLite database unless configured."""
+    root = settings.media_dir
+    if root is None:
+        url = settings.database_url
+        db_path = url.split(":///", 1)[-1] if settings.is_sqlite else ""
+        root = (Path(db_path).parent if db_path and db_path != ":memory:" else Path("data")) / "media"
+    quarantine = settings.media_quarantine_dir or root.parent / "quarantine"
+    return root, quarantine
+
+
+def _media(settings: Settings, store: SqlStore, clock: Clock, limiter: RateLimiter) -> MediaService:
+    root, quarantine = media_dirs(settings)
+    secret = settings.media_quarantine_key
+    key = (
+        parse_key(secret.get_secret_value())
+        if secret is not None
+        else load_or_create_key(quarantine / "quarantine.key")
+    )
+    records = SqlMediaRecords(store)
+    return MediaService(
+        records,
+        FileMediaStore(root),
+        QuarantineVault(quarantine, key),
+        HashBankService(records, settings, clock),
+        settings,
+        clock,
+        limiter,
+    )
 
 
 async def _periodic(interval: float, job: Callable[[], Awaitable[None]]) -> None:
@@ -178,3 +245,21 @@ async def _broadcast_counts(services: Services, hub: Hub) -> None:
         sent = current
         if changed:
             hub.deliver_all(encode_event(Counts(rooms=changed)))
+
+
+@contextlib.asynccontextmanager
+async def offline_services(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Services]:
+    """The services without a server, for CLI tasks (``causerie admin …``, ``causerie audit …``).
+
+    The database is migrated first; events go to an in-process broker nobody listens to (other
+    nodes pick up role and sanction changes at their next ``moderation_refresh_seconds``).
+    """
+    built = build(settings.model_copy(update={"redis_url": None}), clock)
+    services = built.services
+    await migrate.upgrade(settings.async_database_url, connect_args=_connect_args(settings))
+    try:
+        await services.rooms.load()
+        await services.moderation.reload()
+        yield services
+    finally:
+        await services.store.close()

@@ -47,6 +47,8 @@ def serve(
         ws_ping_timeout=settings.ws_ping_timeout,
         proxy_headers=True,
         forwarded_allow_ips=",".join(settings.trusted_proxies),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        limit_concurrency=settings.http_limit_concurrency or None,
         log_level=settings.log_level,
         access_log=False,
         loop="auto",
@@ -90,6 +92,176 @@ def config_doc(
     else:
         typer.echo(text)
 
+
+# --- moderation (issue 4) --------------------------------------------------------------------------
+
+admin_app = typer.Typer(help="Operator tasks: the first administrator.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verify its hash chain, print its head.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+
+DatabaseOption = Annotated[str | None, typer.Option(help="sqlite:///path or postgresql://…")]
+
+
+@admin_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="Login email of the administrator.")],
+    nickname: Annotated[str, typer.Option(help="Nickname (not a reserved one such as admin or modo).")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 15 characters.")
+    ],
+    age: Annotated[int, typer.Option(help="Declared age shown to users.")] = 30,
+    gender: Annotated[str, typer.Option(help="f, m, nb or x.")] = "x",
+    region: Annotated[str, typer.Option(help="Département or country code (XX: other).")] = "XX",
+    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    database: DatabaseOption = None,
+) -> None:
+    """Create a registered account with the admin role, or grant the role to the account of EMAIL."""
+    from causerie.bootstrap import offline_services
+    from causerie.errors import CauserieError
+
+    async def run() -> tuple[int, str, bool]:
+        async with offline_services(_settings(database_url=database)) as services:
+            account, created = await services.moderation.create_admin(
+                email, nickname, password, age=age, gender=gender, region=region, lang=lang
+            )
+            return account.id, account.nickname, created
+
+    try:
+        account_id, nick, created = asyncio.run(run())
+    except CauserieError as exc:
+        console.print(f"[red]refused: {exc.code.value}: {exc.text('en')}[/red]")
+        raise typer.Exit(2) from None
+    what = "created" if created else "granted the admin role to the existing account"
+    console.print(f"[green]{what}: {nick} (account {account_id})[/green]")
+
+
+@audit_app.command("verify")
+def audit_verify(database: DatabaseOption = None) -> None:
+    """Check the whole audit chain; name the first broken entry (exit code 1 if broken)."""
+    from causerie.bootstrap import offline_services
+
+    async def run() -> tuple[bool, int, str, int | None, str]:
+        async with offline_services(_settings(database_url=database)) as services:
+            report = await services.audit.verify()
+            return report.ok, report.checked, report.head_hash, report.broken_id, report.problem
+
+    ok, checked, head, broken, problem = asyncio.run(run())
+    if ok:
+        typer.echo(f"audit trail OK: {checked} entries, head {head}")
+        return
+    typer.echo(f"audit trail BROKEN at entry {broken}: {problem} ({checked} entries verified before it)")
+    raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(database: DatabaseOption = None) -> None:
+    """Print the last entry's id and hash: record them outside the database (tamper evidence)."""
+    from causerie.bootstrap import offline_services
+
+    async def run() -> tuple[int, str]:
+        async with offline_services(_settings(database_url=database)) as services:
+            return await services.audit.head()
+
+    last_id, last_hash = asyncio.run(run())
+    typer.echo(f"{last_id} {last_hash}")
+
+
+# --- automated safety (issue 5) ---------------------------------------------------------------------
+
+safety_app = typer.Typer(help="Automated safety: try the rules on messages, measure them.", no_args_is_help=True)
+app.add_typer(safety_app, name="safety")
+
+RulesDirOption = Annotated[
+    Path | None, typer.Option(help="Operator rule folder (default: the `safety_rules_dir` setting).")
+]
+
+
+def _safety_engine(rules_dir: Path | None) -> Any:
+    from causerie.safety import RuleError, SafetyConfig, SafetyEngine
+
+    try:
+        return SafetyEngine(SafetyConfig.from_settings(_settings(safety_rules_dir=rules_dir)))
+    except RuleError as exc:
+        console.print(f"[red]bad rule file: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@safety_app.command("check")
+def safety_check(rules_dir: RulesDirOption = None) -> None:
+    """Read JSON lines on stdin ({"text", "where", "sender_age", "recipient_age"}); write one verdict line each."""
+    import json
+    import sys
+
+    from causerie.safety.tools import check_lines
+
+    engine = _safety_engine(rules_dir)
+    bad = 0
+    for result in check_lines(engine, sys.stdin):
+        bad += "error" in result
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    if bad:
+        raise typer.Exit(1)
+
+
+@safety_app.command("eval")
+def safety_eval(
+    split: Annotated[str, typer.Option(help="dev, heldout, or all (both, then together).")] = "all",
+    data: Annotated[Path | None, typer.Option(help="Evaluate this JSON-lines file instead.")] = None,
+    rules_dir: RulesDirOption = None,
+    errors: Annotated[bool, typer.Option(help="List the messages the engine gets wrong.")] = False,
+    check: Annotated[bool, typer.Option(help="Exit 1 when a target is missed.")] = False,
+) -> None:
+    """Print precision and recall per category on the labelled evaluation set."""
+    from rich.table import Table
+
+    from causerie.safety.evaluation import SPLITS, TARGETS, evaluate, evaluate_splits, load_items
+
+    engine = _safety_engine(rules_dir)
+    if data is not None:
+        reports = [evaluate(engine, load_items(data), data.name)]
+    elif split == "all":
+        reports = evaluate_splits(engine)
+    elif split in SPLITS:
+        reports = evaluate_splits(engine, [split])
+    else:
+        console.print(f"[red]unknown split {split!r}: dev, heldout or all[/red]")
+        raise typer.Exit(2)
+    out = Console()
+    missed: list[str] = []
+    for report in reports:
+        table = Table(title=f"{report.name}: {report.items} messages")
+        for col in ("category", "support", "TP", "FP", "FN", "precision", "recall", "target P/R"):
+            table.add_column(col, justify="left" if col == "category" else "right")
+        for s in report.scores:
+            p, r = s.precision, s.recall
+            target = "{:.2f}/{:.2f}".format(*TARGETS[s.category]) if s.category in TARGETS else "0.80/-"
+            table.add_row(
+                s.category,
+                str(s.support),
+                str(s.tp),
+                str(s.fp),
+                str(s.fn),
+                "-" if p is None else f"{p:.2f}",
+                "-" if r is None else f"{r:.2f}",
+                target,
+            )
+        out.print(table)
+        missed.extend(f"{report.name}: {f}" for f in report.failures())
+        if errors:
+            for item, found in report.errors:
+                out.print(f"  {item.id}: expected {sorted(item.labels)}, found {sorted(found)}: {item.text}")
+    for line in missed:
+        out.print(f"[red]target missed: {line}[/red]")
+    if check and missed:
+        raise typer.Exit(1)
+
+
+# --- pictures (issue 6) -----------------------------------------------------------------------------
+from causerie.cli_media import media_app  # noqa: E402
+
+app.add_typer(media_app, name="media")
 
 if __name__ == "__main__":
     app()

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -190,3 +190,212 @@ class Settings(BaseSettings):
             "min_age": self.min_age,
             "ws_max_frame_bytes": self.ws_max_frame_bytes,
         }
+
+    # --- moderation --------------------------------------------------------------------------
+    report_details_max_chars: int = Field(
+        2000, description="Longest free-text details in a report (code points); longer is refused."
+    )
+    report_context_before: int = Field(
+        20, description="Messages before a reported one copied into the report's frozen context."
+    )
+    report_context_after: int = Field(5, description="Messages after a reported one copied into the frozen context.")
+    reports_per_hour: int = Field(
+        30, description="Reports one account (or one IP address, for anonymous reports) may file per hour."
+    )
+    moderation_reason_max_chars: int = Field(
+        1000, description="Longest reason a moderator gives for an action (code points)."
+    )
+    mute_default_minutes: float = Field(60.0, description="Mute duration when the moderator gives none (minutes).")
+    kick_default_minutes: float = Field(
+        10.0, description="After a kick, minutes before the user may enter the room again."
+    )
+    remove_recent_hours: float = Field(
+        24.0, description="`remove_recent` removes the user's messages of the last this many hours, everywhere."
+    )
+    remove_recent_max: int = Field(500, description="At most this many messages removed by one `remove_recent`.")
+    bulk_max_messages: int = Field(200, description="Messages one bulk action may select.")
+    appeal_days: int = Field(
+        183, description="Days a user has to contest a decision (DSA art. 20: at least six months)."
+    )
+    appeal_text_max_chars: int = Field(4000, description="Longest appeal text (code points).")
+    emergency_read_only_minutes: float = Field(
+        30.0, description="Emergency level ≥ 1: guests younger than this may read but not post (minutes)."
+    )
+    moderation_refresh_seconds: float = Field(
+        10.0, description="Seconds between reloads of sanctions and room settings from the database (several nodes)."
+    )
+    moderation_page_max: int = Field(200, description="Most cases, appeals or audit entries per page.")
+
+    # --- hardening ---------------------------------------------------------------------------
+    ip_limits_exempt: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Client networks (CIDR) exempt from the per-address limits (connections, login, entry); "
+        "loopback by default. `[]` limits everyone.",
+    )
+    ws_max_connections_per_ip: int = Field(
+        16,
+        description="Concurrent WebSockets per client address (IPv4 /32, IPv6 /64) on one node; beyond, the "
+        "upgrade is refused with HTTP 429 `too_many_connections`.",
+    )
+    ws_new_connections_per_ip: int = Field(
+        32,
+        description="New WebSockets per client address (IPv4 /32, IPv6 /64) per `ws_new_connections_window` "
+        "(token bucket, shared by nodes with Redis); beyond, HTTP 429 with Retry-After.",
+    )
+    ws_new_connections_window: float = Field(
+        600.0, description="Window of `ws_new_connections_per_ip` (seconds): the bucket refills over it."
+    )
+    ws_max_connections_per_account: int = Field(
+        8,
+        description="Concurrent WebSockets per account on one node; beyond, the new one gets "
+        "`too_many_connections` and close 1008.",
+    )
+    login_per_account_per_minute: int = Field(
+        3,
+        description="Login attempts per login name per minute (token bucket); beyond, HTTP 429 `rate_limited` "
+        "with Retry-After. Counted for unknown names too.",
+    )
+    login_per_account_per_hour: int = Field(
+        30, description="Login attempts per login name per hour (second bucket: the delay grows, no lockout)."
+    )
+    login_per_ip_per_minute: int = Field(
+        10, description="Login attempts per client address (IPv4 /32, IPv6 /64) per minute; beyond, HTTP 429."
+    )
+    login_per_ip_per_hour: int = Field(
+        100, description="Login attempts per client address (IPv4 /32, IPv6 /64) per hour; beyond, HTTP 429."
+    )
+    registrations_per_ip_per_hour: int = Field(
+        10, description="Account registrations per client address (IPv4 /32, IPv6 /64) per hour; beyond, HTTP 429."
+    )
+    guest_entries_per_ip_per_hour: int = Field(
+        30, description="Guest entries per client address (IPv4 /32, IPv6 /64) per hour; beyond, HTTP 429."
+    )
+    ws_frame_burst: int = Field(
+        100, description="Client frames one connection may send in a burst (token bucket size); beyond, `rate_limited`."
+    )
+    ws_frames_per_second: float = Field(
+        10.0, description="Sustained client frames per second per connection (bucket refill rate)."
+    )
+    ws_max_refused_frames: int = Field(
+        20,
+        description="Frames refused in a row for rate before the connection is closed with 1008 (`frame_flood`).",
+    )
+    http_max_body_bytes: int = Field(
+        65536,
+        description="Largest HTTP request body (bytes); larger is refused with 413 `request_too_large` before "
+        "it is read. 0 = no limit.",
+    )
+    http_keep_alive_seconds: int = Field(
+        5, description="Seconds an idle HTTP keep-alive connection stays open (uvicorn `timeout_keep_alive`)."
+    )
+    http_limit_concurrency: int = Field(
+        0,
+        description="Open connections (HTTP and WebSocket) plus running tasks beyond which new HTTP requests get "
+        "503 (uvicorn `limit_concurrency`); 0 = no limit.",
+    )
+    ws_close_timeout: float = Field(
+        10.0,
+        description="Seconds a closing WebSocket (slow consumer, flood, bad frames) has to take the close frame and "
+        "answer it; then the server drops the session (seconds).",
+    )
+
+    # --- media -------------------------------------------------------------------------------
+    media_enabled: bool = Field(True, description="Pictures on or off for the whole service.")
+    media_max_bytes: int = Field(
+        8_000_000, description="Largest picture upload (bytes); refused with `image_too_large` before it is read."
+    )
+    media_max_pixels: int = Field(
+        40_000_000,
+        description="Largest picture (width × height, pixels), checked on the header before decoding "
+        "(decompression bombs); Pillow's own guard is set to the same value.",
+    )
+    media_store_max_side: int = Field(
+        2560, description="Stored pictures are scaled down to at most this many pixels on their long side."
+    )
+    media_thumb_side: int = Field(320, description="Thumbnails fit in a square of this many pixels.")
+    media_dir: Path | None = Field(
+        None, description="Folder of the stored pictures; unset: `media/` beside the SQLite database (or ./data/media)."
+    )
+    media_quarantine_dir: Path | None = Field(
+        None,
+        description="Folder of quarantined originals (encrypted, never served); unset: `quarantine/` beside the "
+        "media folder. Put it on a different volume from the served pictures if you can.",
+    )
+    media_quarantine_key: SecretStr | None = Field(
+        None,
+        description="AES-256-GCM key of the quarantine (64 hex characters or base64). Unset: a key file is created "
+        "in the quarantine folder on first use; set it (and keep it apart from the data) in production.",
+    )
+    media_public_url: str = Field(
+        "",
+        description="Base URL the pictures are served from (e.g. `https://media.example.org`); empty = this origin. "
+        "A separate, cookieless origin is recommended (docs/media.md).",
+    )
+    media_pdq_threshold: int = Field(
+        31, description="PDQ Hamming distance threshold of a new hash bank (bits out of 256; per bank after that)."
+    )
+    media_pdq_min_quality: int = Field(
+        50, description="Uploads whose PDQ quality is below this are matched by MD5 only (PDQ is unreliable there)."
+    )
+    media_new_account_minutes: float = Field(
+        60.0, description="A new account may upload and send pictures only this many minutes after it was created."
+    )
+    # Hash-matching private messages rested on EU Reg. 2021/1232 (the interim ePrivacy derogation,
+    # extended by 2024/1307), which lapsed on 3 April 2026 (SAFETY.md §4). Without a legal basis in force
+    # private pictures are not matched: turn this on only on counsel's advice.
+    media_scan_private: bool = Field(
+        False,
+        description="Also match pictures uploaded for private conversations against the hash banks. Off by "
+        "default: EU Reg. 2021/1232, which allowed it, lapsed on 3 April 2026 (counsel).",
+    )
+    media_upload_burst: int = Field(10, description="Uploads one account may make in a burst (token bucket size).")
+    media_uploads_per_minute: float = Field(5.0, description="Sustained uploads per minute per account.")
+    media_decode_concurrency: int = Field(
+        2, description="Pictures decoded at once per node (each may need ~4 bytes per pixel of memory)."
+    )
+    media_bank_check_seconds: float = Field(
+        30.0, description="Seconds between checks for changed hash banks (imports from the CLI or another node)."
+    )
+
+    # --- safety ------------------------------------------------------------------------------
+    safety_enabled: bool = Field(True, description="Run the automated safety engine (rules and risk signals).")
+    safety_rules_dir: Path | None = Field(
+        None,
+        description="Operator folder of extra rule files (`*.toml`, `<category>.<action>.txt`) read after the packaged defaults; reloaded without a restart.",
+    )
+    safety_phone_regions: list[str] = Field(
+        default_factory=lambda: ["FR", "BE", "CH", "GB", "US", "CA"],
+        description="Regions (ISO 3166 codes) whose phone numbers are recognised in messages.",
+    )
+    safety_grooming_age_gap: int = Field(
+        10, description="Age gap (years) that makes grooming cues towards someone aged 21 or less weigh."
+    )
+    safety_new_account_hours: float = Field(
+        24.0, description="An account younger than this (hours) makes meet-up proposals weigh more."
+    )
+    safety_bot_min_recipients: int = Field(
+        8, description="Near-identical openers to this many different people within the window flag a bot farm."
+    )
+    safety_bot_window_seconds: float = Field(
+        3600.0, description="Window (seconds) of the behaviour analyser (openers, rooms, meet-up proposals)."
+    )
+    safety_bot_similarity: float = Field(
+        0.7, description="Character-trigram Jaccard similarity (0–1) from which two messages are near-duplicates."
+    )
+    safety_bot_regular_cv: float = Field(
+        0.15,
+        description="Sends to different people whose intervals vary less than this (coefficient of variation) are machine-regular.",
+    )
+    safety_meetup_proposals: int = Field(
+        3, description="Proposals to meet sent to this many different people within the window are flagged."
+    )
+    safety_tracked_senders: int = Field(
+        10000, description="Senders whose recent behaviour is kept in memory per node (least recent dropped first)."
+    )
+    safety_risk_half_life_hours: float = Field(72.0, description="A user's risk score halves every this many hours.")
+    safety_risk_flag_threshold: float = Field(
+        3.0, description="A risk score at or above this is noted on the user's flags (sum of finding weights, decayed)."
+    )
+    safety_dm_window: int = Field(
+        30, description="Messages of a private conversation read by the post-send grooming analysis."
+    )

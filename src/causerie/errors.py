@@ -81,6 +81,41 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "not_found"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"
+    # moderation (issue 4)
+    FORBIDDEN = "forbidden"
+    MUTED = "muted"
+    BANNED = "banned"
+    KICKED = "kicked"
+    ROOM_LOCKED = "room_locked"
+    ROOM_CLOSED = "room_closed"
+    SLOW_MODE = "slow_mode"
+    ACCOUNT_TOO_NEW = "account_too_new"
+    EMERGENCY_READ_ONLY = "emergency_read_only"
+    EMERGENCY_DMS_OFF = "emergency_dms_off"
+    GUEST_ENTRY_CLOSED = "guest_entry_closed"
+    GOOD_FAITH_REQUIRED = "good_faith_required"
+    REPORT_TARGET_NOT_FOUND = "report_target_not_found"
+    TOO_MANY_REPORTS = "too_many_reports"
+    CASE_NOT_FOUND = "case_not_found"
+    CASE_CLOSED = "case_closed"
+    CASE_CLAIMED = "case_claimed"
+    STATEMENT_NOT_FOUND = "statement_not_found"
+    APPEAL_NOT_FOUND = "appeal_not_found"
+    APPEAL_PERIOD_OVER = "appeal_period_over"
+    APPEAL_EXISTS = "appeal_exists"
+    APPEAL_SAME_MODERATOR = "appeal_same_moderator"
+    APPEAL_DECIDED = "appeal_decided"
+    # hardening (issue 9)
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    FRAME_FLOOD = "frame_flood"
+    REQUEST_TOO_LARGE = "request_too_large"
+    # pictures (issue 6)
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNSUPPORTED_IMAGE = "unsupported_image"
+    UPLOAD_FAILED = "upload_failed"
+    PICTURES_DISABLED = "pictures_disabled"
+    MEDIA_NOT_FOUND = "media_not_found"
+    BANK_NOT_FOUND = "bank_not_found"
 
     @property
     def spec(self) -> _Spec:
@@ -187,6 +222,95 @@ _SPECS: dict[ErrorCode, _Spec] = {
         503, "Service temporarily unavailable; retry.", "Service momentanément indisponible ; réessayez."
     ),
     ErrorCode.INTERNAL_ERROR: _Spec(500, "Internal error.", "Erreur interne.", close=1011),
+    # moderation (issue 4)
+    ErrorCode.FORBIDDEN: _Spec(403, "You are not allowed to do this.", "Vous n'avez pas le droit de faire cela."),
+    ErrorCode.MUTED: _Spec(403, "You may not post for now.", "Vous ne pouvez pas écrire pour le moment."),
+    ErrorCode.BANNED: _Spec(403, "This account or network is banned.", "Ce compte ou ce réseau est banni.", close=4003),
+    ErrorCode.KICKED: _Spec(
+        403, "You were removed from this room for a while.", "Vous avez été exclu de ce salon pour un moment."
+    ),
+    ErrorCode.ROOM_LOCKED: _Spec(
+        403,
+        "This room is locked: only its moderators may post.",
+        "Ce salon est verrouillé : seuls ses modérateurs écrivent.",
+    ),
+    ErrorCode.ROOM_CLOSED: _Spec(403, "This room is closed.", "Ce salon est fermé."),
+    ErrorCode.SLOW_MODE: _Spec(
+        429, "Slow mode: wait before posting again.", "Mode lent : attendez avant d'écrire à nouveau."
+    ),
+    ErrorCode.ACCOUNT_TOO_NEW: _Spec(
+        403, "Your account is too new to post in this room.", "Votre compte est trop récent pour écrire dans ce salon."
+    ),
+    ErrorCode.EMERGENCY_READ_ONLY: _Spec(
+        403,
+        "New guests may only read for now (safety measure).",
+        "Les nouveaux invités peuvent seulement lire pour le moment (mesure de sécurité).",
+    ),
+    ErrorCode.EMERGENCY_DMS_OFF: _Spec(
+        403,
+        "Private messages to people who have not accepted you are off for now (safety measure).",
+        "Les messages privés aux personnes qui ne vous ont pas accepté sont coupés pour le moment (mesure de sécurité).",
+    ),
+    ErrorCode.GUEST_ENTRY_CLOSED: _Spec(
+        503,
+        "Guest entry is closed for now (safety measure); registered members can log in.",
+        "L'entrée des invités est fermée pour le moment (mesure de sécurité) ; les membres inscrits peuvent se connecter.",
+    ),
+    ErrorCode.GOOD_FAITH_REQUIRED: _Spec(
+        400,
+        "Confirm that your report is made in good faith.",
+        "Confirmez que votre signalement est fait de bonne foi.",
+    ),
+    ErrorCode.REPORT_TARGET_NOT_FOUND: _Spec(
+        404,
+        "The reported message, user or room does not exist.",
+        "Le message, l'utilisateur ou le salon signalé n'existe pas.",
+    ),
+    ErrorCode.TOO_MANY_REPORTS: _Spec(
+        429, "Too many reports; try again later.", "Trop de signalements ; réessayez plus tard."
+    ),
+    ErrorCode.CASE_NOT_FOUND: _Spec(404, "No such case.", "Dossier introuvable."),
+    ErrorCode.CASE_CLOSED: _Spec(409, "This case is closed.", "Ce dossier est clos."),
+    ErrorCode.CASE_CLAIMED: _Spec(
+        409, "Another moderator has claimed this case.", "Un autre modérateur a pris ce dossier."
+    ),
+    ErrorCode.STATEMENT_NOT_FOUND: _Spec(404, "No such decision.", "Décision introuvable."),
+    ErrorCode.APPEAL_NOT_FOUND: _Spec(404, "No such appeal.", "Recours introuvable."),
+    ErrorCode.APPEAL_PERIOD_OVER: _Spec(
+        403, "The period to contest this decision is over.", "Le délai pour contester cette décision est dépassé."
+    ),
+    ErrorCode.APPEAL_EXISTS: _Spec(409, "This decision is already contested.", "Cette décision est déjà contestée."),
+    ErrorCode.APPEAL_SAME_MODERATOR: _Spec(
+        403,
+        "An appeal must be decided by a moderator who did not take the decision.",
+        "Un recours doit être tranché par un autre modérateur que l'auteur de la décision.",
+    ),
+    ErrorCode.APPEAL_DECIDED: _Spec(409, "This appeal was already decided.", "Ce recours a déjà été tranché."),
+    # hardening (issue 9)
+    ErrorCode.TOO_MANY_CONNECTIONS: _Spec(
+        429,
+        "Too many connections from your network or account; close a tab or retry later.",
+        "Trop de connexions depuis votre réseau ou votre compte ; fermez un onglet ou réessayez plus tard.",
+        close=1008,
+    ),
+    ErrorCode.FRAME_FLOOD: _Spec(
+        429, "Too many frames; connection closed.", "Trop de trames ; connexion fermée.", close=1008
+    ),
+    ErrorCode.REQUEST_TOO_LARGE: _Spec(413, "Request body too large.", "Corps de requête trop grand."),
+    # pictures (issue 6)
+    ErrorCode.IMAGE_TOO_LARGE: _Spec(413, "This picture is too large.", "Cette image est trop grande."),
+    ErrorCode.UNSUPPORTED_IMAGE: _Spec(
+        415,
+        "Unsupported picture: send a JPEG, PNG, WebP or GIF.",
+        "Image non prise en charge : envoyez un JPEG, PNG, WebP ou GIF.",
+    ),
+    # deliberately vague: the same answer for a hash match, a restricted account and a storage failure
+    ErrorCode.UPLOAD_FAILED: _Spec(422, "The upload failed.", "L'envoi a échoué."),
+    ErrorCode.PICTURES_DISABLED: _Spec(
+        403, "Pictures are not available here for now.", "Les images ne sont pas disponibles ici pour le moment."
+    ),
+    ErrorCode.MEDIA_NOT_FOUND: _Spec(404, "No such picture.", "Image introuvable."),
+    ErrorCode.BANK_NOT_FOUND: _Spec(404, "No such hash bank.", "Liste d'empreintes introuvable."),
 }
 
 assert set(_SPECS) == set(ErrorCode), "every ErrorCode needs a spec"

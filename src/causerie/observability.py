@@ -26,9 +26,16 @@ SEND_LATENCY = Histogram(
 DELIVERIES = Gauge("causerie_deliveries", "Events pushed to connections since start.", registry=REGISTRY)
 
 
+def _drop_client_noise(record: logging.LogRecord) -> bool:
+    """uvicorn logs a traceback for every text frame with invalid UTF-8 (then closes with 1007, as it
+    should): any client could fill the logs with them. The client's fault is not the server's error."""
+    return record.getMessage() != "Invalid UTF-8 sequence received from client."
+
+
 def setup_logging(level: str, json_logs: bool) -> None:
     """Structured logs on stderr. Message bodies and secrets are never logged at info level."""
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    logging.getLogger("uvicorn.error").addFilter(_drop_client_noise)
     processors: list[structlog.types.Processor] = [
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

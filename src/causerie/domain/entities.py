@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from causerie.domain.media import MediaRef
 from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId, RoomId
 
@@ -189,6 +190,8 @@ class MessageView:
     reply_seq: int | None = None
     reply_nick: str | None = None
     reply_text: str | None = None
+    state: str = "visible"  # visible | removed | shadow (moderation: domain.moderation.MessageState)
+    media: MediaRef | None = None  # a picture (issue 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,8 @@ class NewMessage:
     text: str
     created_at: float
     reply_seq: int | None = None
+    state: str = "visible"  # "shadow" when the author is shadow-hidden (seen by the author only)
+    media: MediaRef | None = None  # a picture (issue 6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ def decode_frame(data: bytes | str) -> ClientFrame:
         raise CauserieError(ErrorCode.BAD_FRAME, f"Malformed frame: {exc}") from None
     except msgspec.DecodeError:
         raise CauserieError(ErrorCode.BAD_FRAME, "Malformed frame: not valid JSON") from None
+    except RecursionError:  # msgspec skipping a deeply nested value (frames are flat structs)
+        raise CauserieError(ErrorCode.BAD_FRAME, "Malformed frame: nested too deeply") from None
 
 
 def encode_event(event: ServerEvent) -> bytes:

@@ -9,11 +9,15 @@ that hold their default, so frames stay small.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 PROTOCOL_VERSION = 1
+
+# Integers a client sends must fit the database's 64-bit columns: a larger one is a bad frame, not
+# an overflow deep in the storage layer.
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
@@ -30,14 +34,14 @@ class _Event(msgspec.Struct, tag_field="type", omit_defaults=True):
 
 
 class Hello(_Frame, tag="hello"):
-    v: int = PROTOCOL_VERSION
+    v: Int64 = PROTOCOL_VERSION
     token: str | None = None
     lang: Literal["fr", "en"] | None = None
 
 
 class Join(_Frame, tag="join"):
     room: str
-    since: int | None = None
+    since: Int64 | None = None
     ref: str | None = None
 
 
@@ -50,7 +54,8 @@ class Send(_Frame, tag="send"):
     text: str
     room: str | None = None
     to: str | None = None  # nickname: a private message (the server opens the conversation)
-    reply_to: int | None = None  # seq of a message in the same room
+    reply_to: Int64 | None = None  # seq of a message in the same room
+    media: str | None = None  # id of a picture uploaded with POST /api/v1/media (docs/protocol.md "Pictures")
 
 
 class Typing(_Frame, tag="typing"):
@@ -59,8 +64,8 @@ class Typing(_Frame, tag="typing"):
 
 class HistoryRequest(_Frame, tag="history"):
     room: str
-    before: int | None = None
-    limit: int = 50
+    before: Int64 | None = None
+    limit: Int64 = 50
     ref: str | None = None
 
 
@@ -115,6 +120,18 @@ class ReplyRef(msgspec.Struct, omit_defaults=True):
     excerpt: str
 
 
+class MediaInfo(msgspec.Struct, omit_defaults=True):
+    """A picture in a message. ``blurred``: a private conversation the recipient has not accepted;
+    the recipient's client shows it blurred until they choose to see it."""
+
+    id: str
+    width: int
+    height: int
+    url: str
+    thumb: str
+    blurred: bool = False
+
+
 class Message(_Event, tag="message"):
     room: str
     seq: int
@@ -125,6 +142,7 @@ class Message(_Event, tag="message"):
     reply: ReplyRef | None = None
     mentions: list[str] = []
     to: str | None = None  # direct conversations: the recipient's nickname
+    media: MediaInfo | None = None  # a picture
 
 
 class Welcome(_Event, tag="welcome"):
@@ -148,6 +166,7 @@ class Error(_Event, tag="error"):
     message: str
     ref: str | None = None
     retry_after: float | None = None
+    until: int | None = None  # muted, banned, kicked: when the sanction ends (ms since the epoch)
 
 
 class Joined(_Event, tag="joined"):
@@ -213,6 +232,92 @@ class FriendEvent(_Event, tag="friend"):
     member: Member
 
 
+# -- moderation (issue 4; docs/protocol.md "Moderation") ----------------------------------------
+
+
+class Removed(_Event, tag="removed"):
+    """A message was removed by a moderator: clients drop it from the view and from their history."""
+
+    room: str
+    seq: int
+    id: int
+
+
+class StatementEvent(_Event, tag="statement"):
+    """A statement of reasons (DSA art. 17) for a decision about you, in your language."""
+
+    id: int
+    kind: str  # remove_message | remove_recent | warn | mute | kick | ban | ban_ip | shadow_hide
+    decision: str  # (a) what was decided, its scope and duration
+    facts: str  # (b) the facts, and whether it followed a report
+    source: str  # notice | own_initiative
+    automated: bool  # (c)
+    ground: str  # (d) the law or the rule relied on
+    rule: str
+    redress: str  # (e) how to contest it
+    ts: int
+    appeal_until: int
+    until: int | None = None
+    scope: str = ""
+
+
+class ReportAck(_Event, tag="report_ack"):
+    report: int
+    message: str
+
+
+class ReportOutcome(_Event, tag="report_outcome"):
+    report: int
+    outcome: str  # action_taken | no_action
+    message: str
+
+
+class Kicked(_Event, tag="kicked"):
+    """You were removed from a room (a `left` follows); you may come back after ``until``."""
+
+    room: str
+    until: int | None = None
+
+
+class RoomState(_Event, tag="room_state"):
+    """A room's moderation settings changed (sent to its members)."""
+
+    room: str
+    slow_mode: int = 0
+    locked: bool = False
+    closed: bool = False
+    min_account_age_minutes: int = 0
+    pictures: bool = True
+
+
+class CaseEvent(_Event, tag="case"):
+    """For moderators: a case was opened, updated, claimed or closed."""
+
+    id: int
+    status: str
+    category: str
+    priority: int
+    reporters: int
+    reports: int
+    escalated: bool = False
+    assigned_to: int | None = None
+    room: str | None = None
+
+
+class AppealDecided(_Event, tag="appeal_decided"):
+    appeal: int
+    statement: int
+    status: str  # upheld | reversed
+    message: str
+
+
+class SafetyLevel(_Event, tag="safety_level"):
+    """The operator-wide emergency level changed (0 normal … 3 lockdown)."""
+
+    level: int
+    message: str = ""
+
+
 ServerEvent = (
     Message
     | Welcome
@@ -230,4 +335,13 @@ ServerEvent = (
     | Pong
     | Notice
     | FriendEvent
+    | Removed
+    | StatementEvent
+    | ReportAck
+    | ReportOutcome
+    | Kicked
+    | RoomState
+    | CaseEvent
+    | AppealDecided
+    | SafetyLevel
 )

@@ -13,6 +13,7 @@ has one small handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -45,6 +46,7 @@ from causerie.protocol.messages import (
     TypingEvent,
     Welcome,
 )
+from causerie.realtime.flood import FrameGate, frame_ref
 from causerie.realtime.hub import Hub
 from causerie.services.container import Services
 from causerie.services.rooms import member_of
@@ -61,7 +63,7 @@ Send_ = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class AsgiOutbound:
     """``Outbound`` over an ASGI WebSocket: bounded buffer, one writer task, one frame per drain."""
 
-    def __init__(self, send: Send_, account_id: AccountId, max_bytes: int) -> None:
+    def __init__(self, send: Send_, account_id: AccountId, max_bytes: int, close_timeout: float = 10.0) -> None:
         self.conn_id = ConnectionId(next(_ids))
         self.account_id = account_id
         self._send = send
@@ -71,6 +73,16 @@ class AsgiOutbound:
         self._ready = asyncio.Event()
         self._close: tuple[int, str] | None = None
         self.closed = False
+        # A peer that stops reading blocks the writer in send(). On overflow the writer stops waiting,
+        # gives the close frame ``close_timeout`` seconds, then the reader (``reader``, the task
+        # running serve()) is stopped too, so the session ends even if the peer never reads again.
+        self._close_timeout = close_timeout
+        self._writer: asyncio.Task[None] | None = None
+        self._sending = False
+        self._overflowed = False
+        self.reader: asyncio.Task[Any] | None = None
+        self.abandoned = False
+        self.session: Session | None = None  # set by serve(); moderation reaches the session through it
 
     def push(self, payload: bytes) -> None:
         if self._close is not None:
@@ -81,7 +93,10 @@ class AsgiOutbound:
             # a slow consumer: drop its backlog and close; it resumes from its last seq
             self._buf.clear()
             self._size = 0
-            self.close(ErrorCode.SLOW_CONSUMER.close_code or 1013, "slow consumer")
+            self.close(ErrorCode.SLOW_CONSUMER.close_code or 1013, ErrorCode.SLOW_CONSUMER.value)
+            if self._sending and self._writer is not None:
+                self._overflowed = True
+                self._writer.cancel()  # it waits for a peer that does not read: stop waiting
             return
         self._ready.set()
 
@@ -91,6 +106,8 @@ class AsgiOutbound:
             self._ready.set()
 
     async def run_writer(self) -> None:
+        self._writer = asyncio.current_task()
+        delivered = False
         try:
             while True:
                 await self._ready.wait()
@@ -98,15 +115,41 @@ class AsgiOutbound:
                 if self._buf:
                     chunks, self._buf, self._size = self._buf, [], 0
                     data = chunks[0] if len(chunks) == 1 else b"\n".join(chunks)
-                    await self._send({"type": "websocket.send", "text": data.decode()})
+                    self._sending = True
+                    try:
+                        await self._send({"type": "websocket.send", "text": data.decode()})
+                    except asyncio.CancelledError:
+                        if not self._overflowed:
+                            raise
+                        if self._writer is not None:
+                            self._writer.uncancel()  # our own cancel (slow consumer): go on to the close
+                    finally:
+                        self._sending = False
                 if self._close is not None:
                     code, reason = self._close
-                    await self._send({"type": "websocket.close", "code": code, "reason": reason})
+                    close = {"type": "websocket.close", "code": code, "reason": reason}
+                    await asyncio.wait_for(self._send(close), self._close_timeout)
+                    delivered = True
                     return
-        except Exception:  # the peer went away; the reader notices too
+        except Exception:  # the peer went away (the reader notices too), or never took the close frame
             return
         finally:
             self.closed = True
+            if self._close is not None:
+                self._stop_reader_later(self._close_timeout if delivered else 0.0)
+
+    def _stop_reader_later(self, delay: float) -> None:
+        """Stop the reader if it still waits for the peer ``delay`` seconds after our close."""
+        reader = self.reader
+        if reader is None or reader.done():
+            return
+
+        def stop() -> None:
+            if not reader.done():
+                self.abandoned = True
+                reader.cancel()
+
+        asyncio.get_running_loop().call_later(delay, stop)
 
 
 class Session:
@@ -139,7 +182,15 @@ class Session:
 
     def refuse(self, exc: CauserieError, ref: str | None) -> None:
         ERRORS.labels(exc.code.value).inc()
-        self.emit(Error(code=exc.code.value, message=exc.text(self.lang), ref=ref, retry_after=exc.retry_after))
+        self.emit(
+            Error(
+                code=exc.code.value,
+                message=exc.text(self.lang),
+                ref=ref,
+                retry_after=exc.retry_after,
+                until=_until(exc),
+            )
+        )
 
     async def handle(self, raw: str | bytes) -> None:
         try:
@@ -184,7 +235,7 @@ class Session:
             info = s.rooms.dm_info(room, self.account.id, peer)
             self.emit(Joined(room=info, members=[member_of(peer)], last_seq=last, ref=frame.ref))
             if frame.since is not None and frame.since < last:
-                messages, more = await s.messages.replay(room, frame.since, last, blocked)
+                messages, more = await s.messages.replay(room, frame.since, last, blocked, self.account.id)
                 self.emit(History(room=room.slug, messages=messages, more=more, resume=True, ref=frame.ref))
             return
         if self.hub.open_channel(room.id):
@@ -194,13 +245,15 @@ class Session:
             self.hub.leave(self.out, room.id)
             s.presence.leave(room.id, self.account.id, grace=False)
         upto = self.hub.begin_join(self.out, room.id)
-        self.rooms[room.slug] = room.id
-        s.presence.join(room.id, room.slug, member_of(self.account))
-        members = [m for m in s.presence.members(room.id) if AccountId(m.id) not in blocked]
-        before_live = [encode_event(Joined(room=s.rooms.info(room), members=members, last_seq=upto, ref=frame.ref))]
-        try:
+        before_live: list[bytes] = []
+        try:  # whatever happens, finish the join: a held connection would otherwise hold forever
+            self.rooms[room.slug] = room.id
+            s.presence.join(room.id, room.slug, member_of(self.account))
+            members = [m for m in s.presence.members(room.id) if AccountId(m.id) not in blocked]
+            info = s.rooms.info(room)
+            before_live.append(encode_event(Joined(room=info, members=members, last_seq=upto, ref=frame.ref)))
             if frame.since is not None and frame.since < upto:
-                messages, more = await s.messages.replay(room, frame.since, upto, blocked)
+                messages, more = await s.messages.replay(room, frame.since, upto, blocked, self.account.id)
                 before_live.append(
                     encode_event(History(room=room.slug, messages=messages, more=more, resume=True, ref=frame.ref))
                 )
@@ -226,13 +279,13 @@ class Session:
         if frame.to is not None:
             recipient = await s.social.find_user(frame.to)
             pending = await s.messages.submit_direct(
-                self.account, recipient, frame.text, frame.client_id, frame.reply_to
+                self.account, recipient, frame.text, frame.client_id, frame.reply_to, media=frame.media
             )
         elif frame.room is not None:
             room = await s.rooms.get(frame.room)
             joined = frame.room in self.rooms
             pending = await s.messages.submit_to_room(
-                self.account, room, frame.text, frame.client_id, frame.reply_to, joined=joined
+                self.account, room, frame.text, frame.client_id, frame.reply_to, joined=joined, media=frame.media
             )
         else:
             raise CauserieError(ErrorCode.BAD_FRAME, "send needs room or to")
@@ -255,6 +308,10 @@ class Session:
 
     async def on_typing(self, frame: Typing) -> None:
         room_id = self.rooms.get(frame.room)
+        peer: AccountId | None = None
+        if room_id is None and frame.room.startswith("dm-"):
+            room = await self.s.rooms.access_room(self.account, frame.room)  # a participant, or refused
+            room_id, peer = room.id, room.dm_peer(self.account.id)
         if room_id is None:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
         now = self.s.clock.monotonic()
@@ -262,12 +319,15 @@ class Session:
             return  # relayed recently: drop silently
         self._typing[room_id] = now
         payload = encode_event(TypingEvent(room=frame.room, nick=self.account.nickname))
-        self.s.broker.publish_room(room_id, None, self.account.id, payload)
+        if peer is not None:
+            self.s.broker.publish_accounts([peer], self.account.id, payload)
+        else:
+            self.s.broker.publish_room(room_id, None, self.account.id, payload)
 
     async def on_history(self, frame: HistoryRequest) -> None:
         room = await self.s.rooms.access_room(self.account, frame.room)
         blocked = await self.s.social.blocked(self.account.id)
-        messages, more = await self.s.messages.history(room, frame.before, frame.limit, blocked)
+        messages, more = await self.s.messages.history(room, frame.before, frame.limit, blocked, self.account.id)
         self.emit(History(room=room.slug, messages=messages, more=more, ref=frame.ref))
 
     async def on_dm_accept(self, frame: DmAccept) -> None:
@@ -276,12 +336,27 @@ class Session:
     async def on_dm_ignore(self, frame: DmIgnore) -> None:
         await self.s.social.set_dm_state(self.account, frame.room, DmState.IGNORED)
 
+    def force_leave(self, room_id: RoomId) -> None:
+        """Moderation (kick, room closed): leave the room now, as if the client had sent ``leave``."""
+        for slug, joined in list(self.rooms.items()):
+            if joined == room_id:
+                del self.rooms[slug]
+                self.hub.leave(self.out, room_id)
+                self.s.presence.leave(room_id, self.account.id, grace=False)
+                self.emit(Left(room=slug))
+
     # -- end ------------------------------------------------------------------------------------
 
     def disconnect(self) -> None:
         for room_id in self.rooms.values():
             self.s.presence.leave(room_id, self.account.id, grace=True)
         self.rooms.clear()
+
+
+def _until(exc: CauserieError) -> int | None:
+    """When a sanction ends (ms since the epoch), for refusals that carry it (muted, banned, kicked)."""
+    value = exc.data.get("until")
+    return value if isinstance(value, int) else None
 
 
 async def serve(
@@ -296,7 +371,8 @@ async def serve(
     settings = services.settings
 
     async def close(code: ErrorCode) -> None:
-        await send({"type": "websocket.close", "code": code.close_code or 1008, "reason": code.value})
+        with contextlib.suppress(Exception):  # the peer may be gone already: nothing to report
+            await send({"type": "websocket.close", "code": code.close_code or 1008, "reason": code.value})
 
     # 1. hello, within the deadline
     try:
@@ -323,10 +399,26 @@ async def serve(
         await close(ErrorCode.NOT_AUTHENTICATED)
         return
     lang = hello.lang or lang
+    if len(hub.account_connections(account.id)) >= settings.ws_max_connections_per_account:
+        too_many = Error(code=ErrorCode.TOO_MANY_CONNECTIONS.value, message=ErrorCode.TOO_MANY_CONNECTIONS.text(lang))
+        with contextlib.suppress(Exception):
+            await send({"type": "websocket.send", "text": encode_event(too_many).decode()})
+        await close(ErrorCode.TOO_MANY_CONNECTIONS)
+        return
+
+    try:
+        services.moderation.check_connect(account)  # banned: say so, and until when
+    except CauserieError as exc:
+        banned = Error(code=exc.code.value, message=exc.text(lang), until=_until(exc))
+        await send({"type": "websocket.send", "text": encode_event(banned).decode()})
+        await close(exc.code)
+        return
 
     # 2. register the connection
-    out = AsgiOutbound(send, account.id, settings.ws_send_queue_bytes)
+    out = AsgiOutbound(send, account.id, settings.ws_send_queue_bytes, settings.ws_close_timeout)
+    out.reader = asyncio.current_task()
     session = Session(services, hub, account, out, lang)
+    out.session = session
     hub.add_connection(out, await services.social.blocked(account.id))
     services.presence.connect(account.id)
     CONNECTIONS.inc()
@@ -334,6 +426,7 @@ async def serve(
     session.emit(Welcome(v=PROTOCOL_VERSION, me=member_of(account), limits=settings.public_limits(), lang=lang))
 
     # 3. frames until the peer leaves (after the writer closes the socket, receive says so)
+    gate = FrameGate(settings.ws_frame_burst, settings.ws_frames_per_second, settings.ws_max_refused_frames)
     try:
         while True:
             message = await receive()
@@ -344,7 +437,18 @@ async def serve(
             data = message.get("text")
             if data is None:
                 data = message.get("bytes") or b""
+            refusal = gate.admit(services.clock.monotonic())
+            if refusal is not None:
+                session.refuse(refusal, frame_ref(data))
+                if refusal.code is ErrorCode.FRAME_FLOOD:
+                    out.close(1008, refusal.code.value)
+                continue
             await session.handle(data)
+    except asyncio.CancelledError:
+        if not out.abandoned:
+            raise
+        if out.reader is not None:
+            out.reader.uncancel()  # our own stop: the peer took no close frame; end quietly
     finally:
         session.disconnect()
         hub.remove_connection(out)

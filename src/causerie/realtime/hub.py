@@ -235,22 +235,32 @@ class Hub:
 
     async def _fill(self, channel: _Channel, after: int, upto: int) -> None:
         assert self._gap_filler is not None
+        failed = False
         try:
             missing = await self._gap_filler(channel.room_id, after, upto)
         except Exception:
             log.exception("gap fill failed for room %s", channel.room_id)
-            missing = []
+            missing, failed = [], True
         channel.filling = False
         queued = sorted(missing + channel.after_fill, key=lambda e: e[0])
         channel.after_fill = []
         for seq, author, payload in queued:
             assert channel.delivered_seq is not None
+            if channel.filling:  # a later gap is being filled: the rest waits for it
+                channel.after_fill.append((seq, author, payload))
+                continue
             if seq <= channel.delivered_seq:
+                continue
+            if seq > upto and not failed:
+                # beyond this fill, another gap may have opened meanwhile (found by tests/fuzz)
+                self._sequenced(channel, seq, author, payload)
                 continue
             channel.delivered_seq = seq
             self._enqueue(channel, author, payload)
 
     def _enqueue(self, channel: _Channel, author: AccountId, payload: bytes) -> None:
+        if not payload:  # a sequence number with nothing to show (a shadow-hidden or removed message)
+            return
         channel.pending.append((author, payload))
         if not channel.scheduled:
             channel.scheduled = True

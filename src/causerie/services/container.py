@@ -12,10 +12,14 @@ from causerie.broker.base import Broker
 from causerie.clock import Clock
 from causerie.config import Settings
 from causerie.services.accounts import AccountService
+from causerie.services.audit import AuditService
+from causerie.services.media import MediaService
 from causerie.services.messages import MessageService
+from causerie.services.moderation import ModerationService
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService
 from causerie.services.social import SocialService
+from causerie.services.throttle import Throttle
 from causerie.storage.base import Store
 
 
@@ -30,3 +34,7 @@ class Services:
     rooms: RoomService
     social: SocialService
     messages: MessageService
+    moderation: ModerationService
+    audit: AuditService
+    throttle: Throttle  # per-address and per-login limits (hardening)
+    media: MediaService | None = None  # pictures (issue 6)

@@ -36,11 +36,12 @@ from causerie.domain.entities import (
     Room,
     dm_slug,
 )
+from causerie.domain.media import MediaRef
 from causerie.domain.text import find_mentions, sanitize_message, skeleton
 from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId, RoomId
 from causerie.protocol.codec import encode_event
-from causerie.protocol.messages import Ack, DmRequest, Member, Mention, Message, ReplyRef
+from causerie.protocol.messages import Ack, DmRequest, MediaInfo, Member, Mention, Message, ReplyRef
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService, member_of
 from causerie.services.social import SocialService
@@ -61,9 +62,12 @@ class SendContext:
     text: str
     recipient: Account | None = None  # private messages
     mentions: list[Member] = field(default_factory=list)
+    hidden: bool = False  # set by the moderation check: the author is shadow-hidden (only they see it)
+    media: MediaRef | None = None  # a picture (services.media checked it)
 
 
 PreSendCheck = Callable[[SendContext], None]
+MediaResolver = Callable[[SendContext, str], Awaitable[MediaRef]]
 PostSendHook = Callable[[SendContext, InsertResult], Coroutine[Any, Any, None]]
 
 
@@ -96,6 +100,7 @@ class MessageService:
         self._social = social
         self._presence = presence
         self.pre_send: list[PreSendCheck] = []
+        self.media_resolver: MediaResolver | None = None  # services.media.MediaService.attach
         self.post_send: list[PostSendHook] = []
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -125,9 +130,9 @@ class MessageService:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def clean_text(self, text: str) -> str:
+    def clean_text(self, text: str, allow_empty: bool = False) -> str:
         cleaned = sanitize_message(text, max_combining=self._settings.max_combining_marks)
-        if not cleaned:
+        if not cleaned and not allow_empty:
             raise CauserieError(ErrorCode.MESSAGE_EMPTY)
         if len(cleaned) > self._settings.max_message_chars:
             raise CauserieError(
@@ -151,18 +156,40 @@ class MessageService:
     # -- sending --------------------------------------------------------------------------------
 
     async def send_to_room(
-        self, account: Account, room: Room, text: str, client_id: str, reply_to: int | None, *, joined: bool
+        self,
+        account: Account,
+        room: Room,
+        text: str,
+        client_id: str,
+        reply_to: int | None,
+        *,
+        joined: bool,
+        media: str | None = None,
     ) -> Ack:
         """Send and wait for the commit: ``submit_to_room`` then await its ack."""
-        return await (await self.submit_to_room(account, room, text, client_id, reply_to, joined=joined))
+        return await (await self.submit_to_room(account, room, text, client_id, reply_to, joined=joined, media=media))
 
     async def send_direct(
-        self, account: Account, recipient: Account, text: str, client_id: str, reply_to: int | None
+        self,
+        account: Account,
+        recipient: Account,
+        text: str,
+        client_id: str,
+        reply_to: int | None,
+        media: str | None = None,
     ) -> Ack:
-        return await (await self.submit_direct(account, recipient, text, client_id, reply_to))
+        return await (await self.submit_direct(account, recipient, text, client_id, reply_to, media=media))
 
     async def submit_to_room(
-        self, account: Account, room: Room, text: str, client_id: str, reply_to: int | None, *, joined: bool
+        self,
+        account: Account,
+        room: Room,
+        text: str,
+        client_id: str,
+        reply_to: int | None,
+        *,
+        joined: bool,
+        media: str | None = None,
     ) -> Awaitable[Ack]:
         """Check a message for a room (or a direct conversation by slug) and queue it for commit.
 
@@ -176,22 +203,29 @@ class MessageService:
             peer = await self._store.get_account(room.dm_peer(account.id))
             if peer is None:
                 raise CauserieError(ErrorCode.USER_NOT_FOUND)
-            return await self.submit_direct(account, peer, text, client_id, reply_to)
+            return await self.submit_direct(account, peer, text, client_id, reply_to, media=media)
         if not joined:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
-        cleaned = self.clean_text(text)
+        cleaned = self.clean_text(text, allow_empty=media is not None)
         await self.check_rate(account.id)
         ctx = SendContext(account=account, room=room, text=cleaned, mentions=self._mentions(room, cleaned))
         reply = await self._reply(room, reply_to)
+        await self._attach(ctx, media)
         for check in self.pre_send:
             check(ctx)
         return self._commit(ctx, client_id, reply)
 
     async def submit_direct(
-        self, account: Account, recipient: Account, text: str, client_id: str, reply_to: int | None
+        self,
+        account: Account,
+        recipient: Account,
+        text: str,
+        client_id: str,
+        reply_to: int | None,
+        media: str | None = None,
     ) -> Awaitable[Ack]:
         self.check_client_id(client_id)
-        cleaned = self.clean_text(text)
+        cleaned = self.clean_text(text, allow_empty=media is not None)
         existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
         state = await self._social.check_dm(account, recipient, existing)
         await self.check_rate(account.id)
@@ -204,12 +238,32 @@ class MessageService:
             self._rooms.refresh(room)
         ctx = SendContext(account=account, room=room, text=cleaned, recipient=recipient)
         reply = await self._reply(room, reply_to)
+        await self._attach(ctx, media)
         for check in self.pre_send:
             check(ctx)
-        if created and room.dm_state_for(recipient.id) is DmState.REQUEST:
+        if created and room.dm_state_for(recipient.id) is DmState.REQUEST and not ctx.hidden:
             info = self._rooms.dm_info(room, recipient.id, account)
             self._broker.publish_accounts([recipient.id], account.id, encode_event(DmRequest(room=info)))
         return self._commit(ctx, client_id, reply)
+
+    async def _attach(self, ctx: SendContext, media: str | None) -> None:
+        """A picture: checked and resolved by the media service (docs/protocol.md, "Pictures")."""
+        if media is None:
+            return
+        if self.media_resolver is None:
+            raise CauserieError(ErrorCode.PICTURES_DISABLED)
+        ctx.media = await self.media_resolver(ctx, media)
+
+    def media_info(self, media: MediaRef | None, room: Room, recipient: AccountId | None) -> MediaInfo | None:
+        """A picture as sent to clients. In a private conversation the recipient has not accepted it
+        is ``blurred`` (the recipient's client blurs it until they choose to see it)."""
+        if media is None:
+            return None
+        base = f"{self._settings.media_public_url.rstrip('/')}/media/{media.id}"
+        blurred = room.is_direct and recipient is not None and room.dm_state_for(recipient) is not DmState.ACCEPTED
+        return MediaInfo(
+            id=media.id, width=media.width, height=media.height, url=base, thumb=f"{base}/thumb", blurred=blurred
+        )
 
     def _mentions(self, room: Room, text: str) -> list[Member]:
         if "@" not in text:
@@ -221,7 +275,7 @@ class MessageService:
         if reply_to is None:
             return None
         original = await self._store.message_by_seq(room.id, reply_to)
-        if original is None:
+        if original is None or original.state != "visible":
             raise CauserieError(ErrorCode.REPLY_NOT_FOUND)
         return ReplyRef(seq=original.seq, nick=original.author.nick, excerpt=original.text[:REPLY_EXCERPT_CHARS])
 
@@ -237,6 +291,8 @@ class MessageService:
                 text=ctx.text,
                 created_at=self._clock.now(),
                 reply_seq=reply.seq if reply else None,
+                state="shadow" if ctx.hidden else "visible",
+                media=ctx.media,
             ),
             ctx=ctx,
             reply=reply,
@@ -244,11 +300,13 @@ class MessageService:
         )
         self._queue.append(pending)
         self._wakeup.set()
-        return self._ack(pending.future, ctx.room.slug, client_id)
+        return self._ack(pending.future, ctx.room, client_id)
 
-    @staticmethod
-    async def _ack(future: asyncio.Future[InsertResult], slug: str, client_id: str) -> Ack:
+    async def _ack(self, future: asyncio.Future[InsertResult], room: Room, client_id: str) -> Ack:
         result = await future
+        slug = room.slug
+        if result.room_id != room.id:  # a client_id first used in another room: repeat the original ack
+            slug = (await self._rooms.by_id(result.room_id)).slug
         return Ack(
             ref=client_id,
             room=slug,
@@ -299,10 +357,16 @@ class MessageService:
             reply=p.reply,
             mentions=[m.nick for m in ctx.mentions],
             to=ctx.recipient.nickname if ctx.recipient is not None else None,
+            media=self.media_info(ctx.media, ctx.room, ctx.recipient.id if ctx.recipient is not None else None),
         )
         payload = encode_event(event)
         author = ctx.account.id
-        if ctx.recipient is not None:
+        if ctx.hidden:
+            # shadow-hidden author: only they get it; the room's sequence advances with an empty payload
+            if ctx.recipient is None:
+                self._broker.publish_room(ctx.room.id, result.seq, author, b"")
+            self._broker.publish_accounts([author], author, payload)
+        elif ctx.recipient is not None:
             targets = [author]
             if ctx.room.dm_state_for(ctx.recipient.id) is not DmState.IGNORED:
                 targets.append(ctx.recipient.id)
@@ -342,6 +406,7 @@ class MessageService:
             text=view.text,
             reply=reply,
             to=to,
+            media=self.media_info(view.media, room, room.dm_peer(view.author.id) if room.is_direct else None),
         )
 
     async def _dm_to(self, room: Room, views: Sequence[MessageView]) -> dict[AccountId, str]:
@@ -356,17 +421,23 @@ class MessageService:
         }
 
     async def history(
-        self, room: Room, before: int | None, limit: int, blocked: set[AccountId]
+        self, room: Room, before: int | None, limit: int, blocked: set[AccountId], viewer: AccountId | None = None
     ) -> tuple[list[Message], bool]:
         limit = max(1, min(limit, self._settings.history_page_max))
-        views, more = await self._store.messages_before(room.id, before, limit, blocked)
+        views, more = await self._store.messages_before(room.id, before, limit, blocked, viewer)
         to = await self._dm_to(room, views)
         return [self.render(v, room, to.get(v.author.id)) for v in views], more
 
-    async def replay(self, room: Room, since: int, upto: int, blocked: set[AccountId]) -> tuple[list[Message], bool]:
-        views, more = await self._store.messages_between(
-            room.id, since, upto, self._settings.resume_max_messages, blocked
+    async def replay(
+        self, room: Room, since: int, upto: int, blocked: set[AccountId], viewer: AccountId | None = None
+    ) -> tuple[list[Message], bool]:
+        # the NEWEST messages after ``since``: when there are more than resume_max_messages, the
+        # client shows the latest and pages back with ``history`` (``more`` says so)
+        views, older = await self._store.messages_before(
+            room.id, upto + 1, self._settings.resume_max_messages, blocked, viewer
         )
+        views = [v for v in views if v.seq > since]
+        more = older and bool(views) and views[0].seq > since + 1
         to = await self._dm_to(room, views)
         return [self.render(v, room, to.get(v.author.id)) for v in views], more
 
@@ -376,11 +447,13 @@ class MessageService:
         out: list[tuple[int, AccountId, bytes]] = []
         cursor = after
         while cursor < upto:
-            views, more = await self._store.messages_between(room_id, cursor, upto, 1000)
+            views, more = await self._store.messages_between(room_id, cursor, upto, 1000, all_states=True)
             if not views:
                 break
             for v in views:
-                out.append((v.seq, v.author.id, encode_event(self.render(v, room))))
+                # removed or shadow-hidden: the sequence number alone (an empty payload is not delivered)
+                payload = encode_event(self.render(v, room)) if v.state == "visible" else b""
+                out.append((v.seq, v.author.id, payload))
             cursor = views[-1].seq
             if not more:
                 break

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from causerie.clock import Clock
@@ -51,6 +52,8 @@ class RoomService:
         self._presence = presence
         self._by_slug: dict[str, Room] = {}
         self._by_id: dict[RoomId, Room] = {}
+        # extra conditions to enter or read a room (moderation: kicks, bans, closed rooms); each raises
+        self.entry_checks: list[Callable[[Account, Room], None]] = []
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -139,6 +142,8 @@ class RoomService:
         room.check_age(account.age)
         if room.kind is RoomKind.INVITE and not await self._store.is_room_member(room.id, account.id):
             raise CauserieError(ErrorCode.ROOM_INVITE_ONLY)
+        for check in self.entry_checks:
+            check(account, room)
         return room
 
     # -- views ----------------------------------------------------------------------------------

@@ -149,15 +149,33 @@ class Store(Protocol):
         ...
 
     async def messages_before(
-        self, room_id: RoomId, before: int | None, limit: int, exclude_authors: Iterable[AccountId] = ()
+        self,
+        room_id: RoomId,
+        before: int | None,
+        limit: int,
+        exclude_authors: Iterable[AccountId] = (),
+        viewer: AccountId | None = None,
     ) -> tuple[list[MessageView], bool]:
-        """A page of history, oldest first, and whether older messages exist."""
+        """A page of history, oldest first, and whether older messages exist.
+
+        Removed messages are left out; shadow-hidden ones too, except the ``viewer``'s own.
+        """
         ...
 
     async def messages_between(
-        self, room_id: RoomId, after: int, upto: int, limit: int, exclude_authors: Iterable[AccountId] = ()
+        self,
+        room_id: RoomId,
+        after: int,
+        upto: int,
+        limit: int,
+        exclude_authors: Iterable[AccountId] = (),
+        viewer: AccountId | None = None,
+        all_states: bool = False,
     ) -> tuple[list[MessageView], bool]:
-        """Messages with ``after < seq <= upto`` in order, at most ``limit``; ``more`` if cut."""
+        """Messages with ``after < seq <= upto`` in order, at most ``limit``; ``more`` if cut.
+
+        Visibility as in ``messages_before``, unless ``all_states`` (every sequence number, for the hub).
+        """
         ...
 
     async def message_by_seq(self, room_id: RoomId, seq: int) -> MessageView | None: ...

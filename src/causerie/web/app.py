@@ -24,7 +24,12 @@ from causerie.observability import DELIVERIES, REGISTRY
 from causerie.realtime import connection
 from causerie.realtime.hub import Hub
 from causerie.services.container import Services
+from causerie.web.limits import BodySizeLimit, client_host, refuse_websocket
+from causerie.web.openapi import ERROR_RESPONSES
 from causerie.web.routes.api import router as api_router
+from causerie.web.routes.media import UPLOAD_PATH as MEDIA_UPLOAD_PATH
+from causerie.web.routes.media import router as media_router
+from causerie.web.routes.moderation import router as moderation_router
 from causerie.web.security import SECURITY_HEADERS, SESSION_COOKIE, origin_allowed
 
 log = logging.getLogger(__name__)
@@ -38,12 +43,17 @@ def _error_body(exc: CauserieError, lang: str) -> dict[str, Any]:
     body: dict[str, Any] = {"code": exc.code.value, "message": exc.text(lang)}
     if exc.retry_after is not None:
         body["retry_after"] = exc.retry_after
+    if "until" in exc.data:  # muted, banned, kicked: when it ends (ms since the epoch; null: permanent)
+        body["until"] = exc.data["until"]
     return {"error": body}
 
 
 def _lang(request: Request) -> str:
     header = request.headers.get("accept-language", "")[:2].lower()
-    return header if header in ("fr", "en") else "fr"
+    if header in ("fr", "en"):
+        return header
+    default: str = request.app.state.services.settings.default_lang
+    return default
 
 
 def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -> FastAPI:
@@ -81,6 +91,10 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
         err = CauserieError(ErrorCode.INTERNAL_ERROR)
         return JSONResponse(_error_body(err, _lang(request)), status_code=500)
 
+    app.add_middleware(  # inside security_headers; picture uploads check their own, larger cap
+        BodySizeLimit, max_bytes=settings.http_max_body_bytes, own_limit_paths=frozenset({MEDIA_UPLOAD_PATH})
+    )
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
@@ -88,7 +102,9 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
             response.headers.setdefault(name, value)
         return response
 
-    app.include_router(api_router)
+    app.include_router(api_router, responses=ERROR_RESPONSES)
+    app.include_router(moderation_router, responses=ERROR_RESPONSES)
+    app.include_router(media_router, responses=ERROR_RESPONSES)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -119,14 +135,24 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
         if not origin_allowed(origin, ws.url.scheme, ws.headers, settings):
             await ws.close(code=1008, reason="origin not allowed")  # before accept: HTTP 403
             return
-        account = None
-        cookie = ws.cookies.get(SESSION_COOKIE)
-        if cookie:
-            account = await services.accounts.authenticate(cookie)
-        await ws.accept()
         lang = ws.headers.get("accept-language", "")[:2].lower()
-        await connection.serve(
-            services, hub, ws.receive, ws.send, account, lang if lang in ("fr", "en") else settings.default_lang
-        )
+        lang = lang if lang in ("fr", "en") else settings.default_lang
+        try:  # sockets per client address (docs/limits.md)
+            slot = await services.throttle.open_socket(client_host(ws.scope))
+        except CauserieError as exc:
+            await refuse_websocket(ws, exc, lang)
+            return
+        try:
+            account = None
+            cookie = ws.cookies.get(SESSION_COOKIE)
+            if cookie:
+                account = await services.accounts.authenticate(cookie)
+            try:
+                await ws.accept()
+            except Exception:  # the peer left during the handshake
+                return
+            await connection.serve(services, hub, ws.receive, ws.send, account, lang)
+        finally:
+            services.throttle.close_socket(slot)
 
     return app

@@ -47,10 +47,20 @@ async def optional_account(request: Request) -> Account | None:
     return account
 
 
-async def current_account(account: Annotated[Account | None, Depends(optional_account)]) -> Account:
+async def current_account(request: Request, account: Annotated[Account | None, Depends(optional_account)]) -> Account:
     if account is None:
         raise CauserieError(ErrorCode.NOT_AUTHENTICATED)
+    # a banned account keeps its session only to read its statements of reasons and appeal
+    # (web.routes.moderation); everything else refuses it with `banned` and until when
+    request.app.state.services.moderation.check_connect(account)
     return account
+
+
+def client_address(request: Request) -> tuple[str | None, int | None]:
+    """The client's IP address and source port (uvicorn takes them from a trusted proxy's headers)."""
+    if request.client is None:
+        return None, None
+    return request.client.host, request.client.port
 
 
 ServicesDep = Annotated[Services, Depends(services)]

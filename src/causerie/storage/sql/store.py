@@ -36,6 +36,7 @@ from causerie.domain.entities import (
     RoomCategory,
     RoomKind,
 )
+from causerie.domain.media import MediaRef
 from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId, RoomId
 from causerie.storage.sql.schema import (
@@ -595,6 +596,8 @@ class SqlStore:
                         "text": m.text,
                         "reply_seq": m.reply_seq,
                         "created_at": m.created_at,
+                        "state": m.state,
+                        "media": m.media.to_json() if m.media is not None else None,
                     }
                 )
             stored: dict[tuple[int, str], InsertResult] = {}
@@ -657,6 +660,8 @@ class SqlStore:
                 messages.c.created_at,
                 messages.c.reply_seq,
                 messages.c.author_id,
+                messages.c.state,
+                messages.c.media,
                 author.c.nickname.label("a_nick"),
                 author.c.age.label("a_age"),
                 author.c.gender.label("a_gender"),
@@ -666,15 +671,27 @@ class SqlStore:
                 reply_author.c.nickname.label("r_nick"),
             )
             .join(author, author.c.id == messages.c.author_id)
-            .outerjoin(reply, sa.and_(reply.c.room_id == messages.c.room_id, reply.c.seq == messages.c.reply_seq))
+            .outerjoin(
+                reply,
+                sa.and_(
+                    reply.c.room_id == messages.c.room_id,
+                    reply.c.seq == messages.c.reply_seq,
+                    reply.c.state == "visible",  # no excerpt of a removed or shadow-hidden message
+                ),
+            )
             .outerjoin(reply_author, reply_author.c.id == reply.c.author_id)
         )
 
     async def messages_before(
-        self, room_id: RoomId, before: int | None, limit: int, exclude_authors: Iterable[AccountId] = ()
+        self,
+        room_id: RoomId,
+        before: int | None,
+        limit: int,
+        exclude_authors: Iterable[AccountId] = (),
+        viewer: AccountId | None = None,
     ) -> tuple[list[MessageView], bool]:
-        """A page of history, oldest first, and whether older messages exist."""
-        query = self._message_query().where(messages.c.room_id == room_id)
+        """A page of history, oldest first, and whether older messages exist (as ``viewer`` sees it)."""
+        query = self._message_query().where(messages.c.room_id == room_id).where(_visible_to(viewer))
         if before is not None:
             query = query.where(messages.c.seq < before)
         excluded = list(exclude_authors)
@@ -687,15 +704,28 @@ class SqlStore:
         return [_message(r) for r in reversed(rows[:limit])], more
 
     async def messages_between(
-        self, room_id: RoomId, after: int, upto: int, limit: int, exclude_authors: Iterable[AccountId] = ()
+        self,
+        room_id: RoomId,
+        after: int,
+        upto: int,
+        limit: int,
+        exclude_authors: Iterable[AccountId] = (),
+        viewer: AccountId | None = None,
+        all_states: bool = False,
     ) -> tuple[list[MessageView], bool]:
-        """Messages with ``after < seq <= upto`` in order, at most ``limit``; ``more`` if cut."""
+        """Messages with ``after < seq <= upto`` in order, at most ``limit``; ``more`` if cut.
+
+        Only what ``viewer`` may see (visible messages, and their own shadow-hidden ones), unless
+        ``all_states`` (the hub's gap filler, which needs every sequence number).
+        """
         query = (
             self._message_query()
             .where(messages.c.room_id == room_id)
             .where(messages.c.seq > after)
             .where(messages.c.seq <= upto)
         )
+        if not all_states:
+            query = query.where(_visible_to(viewer))
         excluded = list(exclude_authors)
         if excluded:
             query = query.where(messages.c.author_id.not_in(excluded))
@@ -855,6 +885,13 @@ class SqlStore:
 # ---------------------------------------------------------------------------------------------
 
 
+def _visible_to(viewer: AccountId | None) -> sa.ColumnElement[bool]:
+    """Moderation: removed messages are shown to nobody, shadow-hidden ones to their author only."""
+    if viewer is None:
+        return messages.c.state == "visible"
+    return sa.or_(messages.c.state == "visible", sa.and_(messages.c.state == "shadow", messages.c.author_id == viewer))
+
+
 def _sqlite_setup(engine: AsyncEngine, synchronous: str, begin: str) -> None:
     """Pragmas on every connection, and explicit BEGIN (the driver's own is disabled)."""
 
@@ -946,4 +983,6 @@ def _message(row: Row[Any]) -> MessageView:
         reply_seq=row.reply_seq,
         reply_nick=row.r_nick,
         reply_text=row.r_text,
+        state=row.state,
+        media=MediaRef.from_json(row.media),
     )

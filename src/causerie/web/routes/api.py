@@ -20,7 +20,8 @@ from causerie.domain.regions import GENDERS, REGIONS
 from causerie.errors import CauserieError, ErrorCode
 from causerie.services.accounts import EntryForm
 from causerie.services.rooms import member_of
-from causerie.web.deps import AccountDep, LangDep, OptionalAccountDep, ServicesDep, session_token
+from causerie.web.deps import AccountDep, LangDep, OptionalAccountDep, ServicesDep, client_address, session_token
+from causerie.web.limits import client_host
 from causerie.web.security import SESSION_COOKIE
 
 router = APIRouter(prefix="/api/v1")
@@ -97,14 +98,26 @@ def _session_response(request: Request, token: str, me: Any, status: int) -> Res
 
 @router.post("/session/guest", status_code=201, summary="Enter as a guest (nickname, age, gender, region)")
 async def enter_guest(body: GuestEntry, request: Request, s: ServicesDep) -> Response:
+    await s.throttle.guest_entry(client_host(request.scope))
     form = EntryForm(body.nickname, body.age, body.gender, body.region, body.accept_rules, body.lang)
+    ip, port = client_address(request)
+    s.moderation.check_guest_entry(ip)  # banned address ranges, emergency level 3
     token, account = await s.accounts.enter_guest(form)
+    await s.moderation.record_entry(account, "guest", ip, port, request.headers.get("user-agent"))
     return _session_response(request, token, member_of(account), 201)
 
 
 @router.post("/session/login", summary="Log in with email or nickname and password")
 async def login(body: Login, request: Request, s: ServicesDep) -> Response:
+    await s.throttle.login(client_host(request.scope), body.login)  # before any password hashing
     token, account = await s.accounts.login(body.login, body.password)
+    try:
+        s.moderation.check_connect(account)  # a banned account gets no new session
+    except CauserieError:
+        await s.accounts.logout(token)
+        raise
+    ip, port = client_address(request)
+    await s.moderation.record_entry(account, "login", ip, port, request.headers.get("user-agent"))
     return _session_response(request, token, member_of(account), 200)
 
 
@@ -125,12 +138,19 @@ async def logout(request: Request, me: AccountDep, s: ServicesDep) -> Response:
 
 @router.post("/accounts", status_code=201, summary="Register (from a guest session: keep the nickname)")
 async def register(body: Registration, request: Request, me: OptionalAccountDep, s: ServicesDep) -> Response:
+    await s.throttle.register(client_host(request.scope))
     form = None
     if me is None:
         if body.nickname is None or body.age is None or body.gender is None or body.region is None:
             raise CauserieError(ErrorCode.BAD_REQUEST, "nickname, age, gender and region are required")
         form = EntryForm(body.nickname, body.age, body.gender, body.region, body.accept_rules, body.lang)
+    ip, port = client_address(request)
+    if me is None:
+        s.moderation.check_address(ip)  # a banned address range cannot create an account
+    else:
+        s.moderation.check_connect(me)
     token, account = await s.accounts.register(me, body.email, body.password, form)
+    await s.moderation.record_entry(account, "register", ip, port, request.headers.get("user-agent"))
     return _session_response(request, token, member_of(account), 201)
 
 
@@ -184,12 +204,12 @@ async def messages(
     slug: str,
     me: AccountDep,
     s: ServicesDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     found = await s.rooms.access_room(me, slug)
     blocked = await s.social.blocked(me.id)
-    page, more = await s.messages.history(found, before, limit, blocked)
+    page, more = await s.messages.history(found, before, limit, blocked, me.id)
     return _json({"messages": page, "more": more})
 
 
