@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +28,7 @@ from causerie.protocol.codec import encode_event
 from causerie.protocol.messages import Counts
 from causerie.realtime.hub import Hub
 from causerie.realtime.moderation import LiveModeration
+from causerie.safety import SafetyConfig, SafetyEngine
 from causerie.services.accounts import AccountService
 from causerie.services.audit import AuditService
 from causerie.services.container import Services
@@ -35,6 +37,7 @@ from causerie.services.messages import MessageService
 from causerie.services.moderation import ModerationService
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService
+from causerie.services.safety import SafetyService
 from causerie.services.social import SocialService
 from causerie.services.throttle import Throttle
 from causerie.storage import migrate
@@ -88,6 +91,10 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     moderation_store = SqlModerationStore(store)
     moderation = ModerationService(store, moderation_store, settings, clock, broker, accounts, rooms, social, messages)
     messages.pre_send.append(moderation.check_send)  # sanctions, room safety, emergency level
+    safety = SafetyService(SafetyEngine(SafetyConfig.from_settings(settings), clock=clock), store, broker, clock)
+    safety.moderation = moderation
+    messages.pre_send.append(safety.check)  # rules engine: block, hold for review, flag
+    messages.post_send.append(safety.after_send)  # analysers: flags with evidence, safety nudges
     rooms.entry_checks.append(moderation.check_join)  # bans, kicks, closed rooms
     services = Services(
         settings,
@@ -102,6 +109,7 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         moderation=moderation,
         audit=AuditService(moderation_store, clock),
         throttle=Throttle(settings, limiter),
+        safety=safety,
     )
     media = _media(settings, store, clock, limiter)
     moderation_hooks(media, moderation, services.audit)
@@ -197,10 +205,10 @@ def media_dirs(settings: Settings) -> tuple[Path, Path]:
 def _media(settings: Settings, store: SqlStore, clock: Clock, limiter: RateLimiter) -> MediaService:
     root, quarantine = media_dirs(settings)
     secret = settings.media_quarantine_key
-    key = (
+    key = (  # without a configured key: a key file, created on first use (not when building the app)
         parse_key(secret.get_secret_value())
         if secret is not None
-        else load_or_create_key(quarantine / "quarantine.key")
+        else functools.partial(load_or_create_key, quarantine / "quarantine.key")
     )
     records = SqlMediaRecords(store)
     return MediaService(

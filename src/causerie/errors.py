@@ -117,6 +117,8 @@ class ErrorCode(enum.StrEnum):
     MEDIA_NOT_FOUND = "media_not_found"
     BANK_NOT_FOUND = "bank_not_found"
 
+    MESSAGE_BLOCKED = "message_blocked"
+
     @property
     def spec(self) -> _Spec:
         return _SPECS[self]
@@ -311,6 +313,11 @@ _SPECS: dict[ErrorCode, _Spec] = {
     ),
     ErrorCode.MEDIA_NOT_FOUND: _Spec(404, "No such picture.", "Image introuvable."),
     ErrorCode.BANK_NOT_FOUND: _Spec(404, "No such hash bank.", "Liste d'empreintes introuvable."),
+    ErrorCode.MESSAGE_BLOCKED: _Spec(
+        403,
+        "This message breaks the rules and was not sent.",
+        "Ce message enfreint les règles et n'a pas été envoyé.",
+    ),
 }
 
 assert set(_SPECS) == set(ErrorCode), "every ErrorCode needs a spec"

@@ -350,6 +350,7 @@ class MessageState(enum.StrEnum):
     VISIBLE = "visible"
     REMOVED = "removed"
     SHADOW = "shadow"  # seen only by its author
+    HELD = "held"  # held for review by the rules engine: seen only by its author until restored
 
 
 @dataclass(frozen=True, slots=True)

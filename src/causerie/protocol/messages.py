@@ -318,8 +318,17 @@ class SafetyLevel(_Event, tag="safety_level"):
     message: str = ""
 
 
+class Nudge(_Event, tag="nudge"):
+    """A safety nudge for this user, at the moment of risk (e.g. a risky meet-up proposal)."""
+
+    kind: str  # meetup_safety
+    room: str
+    peer: str | None = None
+
+
 ServerEvent = (
     Message
+    | Nudge
     | Welcome
     | Ack
     | Error

@@ -18,6 +18,7 @@ from causerie.services.messages import MessageService
 from causerie.services.moderation import ModerationService
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService
+from causerie.services.safety import SafetyService
 from causerie.services.social import SocialService
 from causerie.services.throttle import Throttle
 from causerie.storage.base import Store
@@ -38,3 +39,4 @@ class Services:
     audit: AuditService
     throttle: Throttle  # per-address and per-login limits (hardening)
     media: MediaService | None = None  # pictures (issue 6)
+    safety: SafetyService | None = None  # rules engine and risk signals (issue 5)

@@ -63,6 +63,8 @@ class SendContext:
     recipient: Account | None = None  # private messages
     mentions: list[Member] = field(default_factory=list)
     hidden: bool = False  # set by the moderation check: the author is shadow-hidden (only they see it)
+    held: bool = False  # set by the safety check: held for review (only the author sees it until restored)
+    verdict: object | None = None  # the safety engine's pre-send verdict, for the post-send analysers
     media: MediaRef | None = None  # a picture (services.media checked it)
 
 
@@ -291,7 +293,7 @@ class MessageService:
                 text=ctx.text,
                 created_at=self._clock.now(),
                 reply_seq=reply.seq if reply else None,
-                state="shadow" if ctx.hidden else "visible",
+                state="held" if ctx.held else ("shadow" if ctx.hidden else "visible"),
                 media=ctx.media,
             ),
             ctx=ctx,

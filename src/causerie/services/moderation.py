@@ -502,7 +502,28 @@ class ModerationService:
 
     # -- reports (DSA art. 16) ------------------------------------------------------------------
 
-    async def report(self, reporter: Account | None, form: ReportForm, ip: str | None) -> tuple[Report, Case]:
+    async def flag(self, *, category: str, details: str, message_id: int | None, account_id: AccountId | None) -> Case:
+        """An automated signal (rules engine, analysers) on a message or an account.
+
+        It is filed as a notice with no reporter (no rate limit, no acknowledgement), with its evidence
+        in ``details``, and counted as a flag on the target's case, which raises its priority.
+        """
+        user = None
+        if message_id is None and account_id is not None:
+            account = await self._store.get_account(account_id)
+            if account is None:
+                raise CauserieError(ErrorCode.USER_NOT_FOUND)
+            user = account.nickname
+        form = ReportForm(category=category, good_faith=True, details=details, message_id=message_id, user=user)
+        _, case = await self.report(None, form, None, automated=True)
+        await self._mod.add_flag(case.id)
+        case = await self._reprioritise(case.id)
+        self._announce_case(case)
+        return case
+
+    async def report(
+        self, reporter: Account | None, form: ReportForm, ip: str | None, *, automated: bool = False
+    ) -> tuple[Report, Case]:
         """File a notice; freeze its context; merge it into the target's open case; acknowledge it."""
         s = self._settings
         try:
@@ -515,11 +536,11 @@ class ModerationService:
         if len(details) > s.report_details_max_chars:
             raise CauserieError(ErrorCode.BAD_REQUEST, f"details: at most {s.report_details_max_chars} characters")
         now = self._clock.now()
-        if category not in CHILD_SAFETY:  # never turn away a child-safety report
+        if category not in CHILD_SAFETY and not automated:  # never turn away a child-safety report
             recent = await self._mod.recent_reports_by(reporter.id if reporter else None, ip, now - 3600)
             if recent >= s.reports_per_hour:
                 raise CauserieError(ErrorCode.TOO_MANY_REPORTS, retry_after=600)
-        kind, message, account_id, room = await self._report_target(reporter, form)
+        kind, message, account_id, room = await self._report_target(reporter, form, system=automated)
         context: list[ContextMessage] = []
         if message is not None:
             context = await self._mod.context_messages(
@@ -563,9 +584,9 @@ class ModerationService:
         return stored, case
 
     async def _report_target(
-        self, reporter: Account | None, form: ReportForm
+        self, reporter: Account | None, form: ReportForm, *, system: bool = False
     ) -> tuple[TargetKind, ContextMessage | None, AccountId | None, Room | None]:
-        """What is reported, checked against what the reporter can see."""
+        """What is reported, checked against what the reporter can see (the system sees everything)."""
         if form.message_id is not None or (form.room is not None and form.seq is not None):
             if form.message_id is not None:
                 message = await self._mod.message_meta(form.message_id)
@@ -576,7 +597,7 @@ class ModerationService:
             if message is None:
                 raise CauserieError(ErrorCode.REPORT_TARGET_NOT_FOUND)
             room = await self._rooms.by_id(message.room_id)
-            if not await self._can_see(reporter, room, message):
+            if not system and not await self._can_see(reporter, room, message):
                 raise CauserieError(ErrorCode.REPORT_TARGET_NOT_FOUND)
             return TargetKind.MESSAGE, message, message.author_id, room
         if form.user:
@@ -1306,7 +1327,7 @@ class _PlanBuilder:
         for n, (author_id, msgs) in enumerate(by_author.items()):
             last = n == len(by_author) - 1
             if restoring:
-                changed = [m for m in msgs if m.state == MessageState.REMOVED.value]
+                changed = [m for m in msgs if m.state in (MessageState.REMOVED.value, MessageState.HELD.value)]
                 self.effects.restored += changed
             else:
                 changed = [m for m in msgs if m.state != MessageState.REMOVED.value]

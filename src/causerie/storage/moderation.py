@@ -152,6 +152,10 @@ class ModerationStore(Protocol):
 
     # -- reports and cases ----------------------------------------------------------------------
 
+    async def add_flag(self, case_id: int) -> None:
+        """Count one more automated signal on a case (it raises the case's priority)."""
+        ...
+
     async def file_report(
         self, report: NewReport, key: str, priority: int, context: Sequence[ContextMessage]
     ) -> tuple[Report, Case, bool]:

@@ -386,6 +386,10 @@ class SqlModerationStore:
 
     # -- reports and cases ----------------------------------------------------------------------
 
+    async def add_flag(self, case_id: int) -> None:
+        async with self._tx() as conn:
+            await conn.execute(cases.update().where(cases.c.id == case_id).values(flags=cases.c.flags + 1))
+
     async def file_report(
         self, report: NewReport, key: str, priority: int, context: Sequence[ContextMessage]
     ) -> tuple[Report, Case, bool]:

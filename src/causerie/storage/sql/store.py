@@ -886,10 +886,13 @@ class SqlStore:
 
 
 def _visible_to(viewer: AccountId | None) -> sa.ColumnElement[bool]:
-    """Moderation: removed messages are shown to nobody, shadow-hidden ones to their author only."""
+    """Moderation: removed messages are shown to nobody; shadow-hidden and held ones to their author only."""
     if viewer is None:
         return messages.c.state == "visible"
-    return sa.or_(messages.c.state == "visible", sa.and_(messages.c.state == "shadow", messages.c.author_id == viewer))
+    return sa.or_(
+        messages.c.state == "visible",
+        sa.and_(messages.c.state.in_(("shadow", "held")), messages.c.author_id == viewer),
+    )
 
 
 def _sqlite_setup(engine: AsyncEngine, synchronous: str, begin: str) -> None:
