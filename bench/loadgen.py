@@ -1240,7 +1240,9 @@ class Bench:
         for c in self.senders:
             c.window = self.scn.window
             c.top_up()
+        profiler = self.start_profiler("hold", args.step_warmup + 1.0 + args.hold_seconds)
         w = await self.measure(0, args.step_warmup + 1.0, args.hold_seconds)
+        await self.stop_profiler(profiler, early=True)
         for c in self.senders:
             c.window = 0
         self.result["durability"] = w

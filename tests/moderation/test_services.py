@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from causerie.bootstrap import offline_services
 from causerie.clock import FakeClock
 from causerie.config import Settings
-from causerie.domain.entities import Account, Room, RoomKind
+from causerie.domain.entities import Account, NewMessage, Room, RoomKind
 from causerie.domain.moderation import Role
 from causerie.errors import CauserieError, ErrorCode
 from causerie.services.accounts import EntryForm
 from causerie.services.container import Services
 from causerie.services.messages import SendContext
-from causerie.services.moderation import ActionRequest
+from causerie.services.moderation import ActionRequest, ReportForm
 from support.names import nick
 from support.require import POSTGRES_URL, require_postgres
 
@@ -226,3 +226,40 @@ async def test_roles_and_the_cli_path(world: World) -> None:
     assert again.id == world.admin.id and not created
     staff = await m.staff(world.admin)
     assert staff.is_admin and staff.is_global
+
+
+async def test_report_case_action_and_appeal_on_each_database(world: World) -> None:
+    """The whole path through the moderation store (run on SQLite and PostgreSQL)."""
+    m, store = world.s.moderation, world.s.store
+    author, one, two = await world.guest(), await world.guest(), await world.guest()
+    room = await world.room(author)
+    results = await store.insert_messages(
+        [NewMessage(room.id, author.id, f"c{n}", f"texte {n}", world.clock.now()) for n in range(1, 31)]
+    )
+    target = results[21]  # seq 22
+    report1, case = await m.report(one, ReportForm("harassment_hate", True, message_id=target.id), "192.0.2.1")
+    _, same = await m.report(two, ReportForm("drugs", True, room=room.slug, seq=22), "192.0.2.2")
+    _, other = await m.report(one, ReportForm("minor_at_risk", True, message_id=results[0].id), "192.0.2.1")
+    assert same.id == case.id and same.reporters == 2 and same.category.value == "drugs"  # the most severe
+    cases, queues = await m.queue(world.admin)
+    assert [c.id for c in cases] == [other.id, case.id]
+    assert {q.category.value: q.open_cases for q in queues} == {"minor_at_risk": 1, "drugs": 1}
+    view = await m.case_view(world.admin, case.id)
+    assert [c.seq for c in view.context[report1.id]] == list(range(2, 28))
+    result = await m.act(world.admin, ActionRequest(kind="remove_message", reason="haine", case_id=case.id))
+    assert result.case is not None and result.case.status.value == "closed"
+    assert {r.outcome.value for r in await m.my_reports(one) if r.case_id == case.id and r.outcome} == {"action_taken"}
+    page, _ = await store.messages_before(room.id, None, 100)
+    assert target.id not in [v.id for v in page] and len(page) == 29
+    [statement] = await m.statements(author)
+    appeal = await m.appeal(author, statement.id, "ce n'était pas haineux")
+    moderator, _ = await m.create_admin(f"{nick('b')}@example.org", nick("Deux"), PASSWORD)
+    with pytest.raises(CauserieError) as info:
+        await m.decide_appeal(world.admin, appeal.id, reverse=True, reason="moi")
+    assert info.value.code is ErrorCode.APPEAL_SAME_MODERATOR
+    decided = await m.decide_appeal(moderator, appeal.id, reverse=True, reason="citation")
+    assert decided.status.value == "reversed"
+    page, _ = await store.messages_before(room.id, None, 100)
+    assert target.id in [v.id for v in page]
+    report = await world.s.audit.verify()
+    assert report.ok and report.checked >= 5

@@ -93,6 +93,7 @@ class AsgiOutbound:
             # a slow consumer: drop its backlog and close; it resumes from its last seq
             self._buf.clear()
             self._size = 0
+            ERRORS.labels(ErrorCode.SLOW_CONSUMER.value).inc()
             self.close(ErrorCode.SLOW_CONSUMER.close_code or 1013, ErrorCode.SLOW_CONSUMER.value)
             if self._sending and self._writer is not None:
                 self._overflowed = True

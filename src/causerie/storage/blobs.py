@@ -12,10 +12,12 @@ so that keys can be rotated. Files start with ``CQ1``. Disk I/O runs in worker t
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -87,8 +89,6 @@ def parse_key(text: str) -> bytes:
     value = text.strip()
     if re.fullmatch(r"[0-9a-fA-F]{64}", value):
         return bytes.fromhex(value)
-    import base64
-
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except ValueError:
@@ -117,14 +117,29 @@ def key_id(key: bytes) -> bytes:
 
 
 class QuarantineVault:
-    """AES-256-GCM encrypted files, one per quarantined upload."""
+    """AES-256-GCM encrypted files, one per quarantined upload.
 
-    def __init__(self, root: Path, key: bytes, old_keys: tuple[bytes, ...] = ()) -> None:
+    ``key`` may be a function that returns it: it is then called on first use (so that building the
+    application creates no key file; see ``load_or_create_key``).
+    """
+
+    def __init__(self, root: Path, key: bytes | Callable[[], bytes], old_keys: tuple[bytes, ...] = ()) -> None:
+        self.root = root
+        self._key_source = key
+        self._old_keys = old_keys
+        self._key = b""
+        self._keys: dict[bytes, AESGCM] = {}
+        if isinstance(key, bytes):
+            self._load()
+
+    def _load(self) -> None:
+        if self._keys:
+            return
+        key = self._key_source if isinstance(self._key_source, bytes) else self._key_source()
         if len(key) != 32:
             raise ValueError("the quarantine key must be 32 bytes")
-        self.root = root
         self._key = key
-        self._keys = {key_id(k): AESGCM(k) for k in (key, *old_keys)}
+        self._keys = {key_id(k): AESGCM(k) for k in (key, *self._old_keys)}
 
     def path(self, quarantine_id: str) -> Path:
         if not _QID.match(quarantine_id):
@@ -132,11 +147,13 @@ class QuarantineVault:
         return self.root / f"{quarantine_id}.bin"
 
     def seal(self, quarantine_id: str, data: bytes) -> bytes:
+        self._load()
         nonce = secrets.token_bytes(NONCE_BYTES)
         kid = key_id(self._key)
         return MAGIC + kid + nonce + self._keys[kid].encrypt(nonce, data, quarantine_id.encode())
 
     def open(self, quarantine_id: str, blob: bytes) -> bytes:
+        self._load()
         if not blob.startswith(MAGIC):
             raise ValueError("not a quarantine file")
         kid = blob[3:11]

@@ -41,6 +41,7 @@ def test_protocol_doc_names_every_frame_type() -> None:
         "dm_state",
         "counts",
         "pong",
+        "nudge",
     ):
         assert f'"type": "{event}"' in text, event
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from causerie.domain.audit import AuditEntry
@@ -67,6 +67,9 @@ async def _any_account(account: OptionalAccountDep) -> Account:
 
 
 SanctionedAccountDep = Annotated[Account, Depends(_any_account)]
+MAX_ID = 2**63 - 1  # ids fit the database's 64-bit columns: larger is a 400, not an overflow
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+AppealId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -429,7 +432,7 @@ async def cases(
 
 
 @router.get("/moderation/cases/{case_id}", summary="A case: reports, frozen context, actions, the user's history")
-async def case(case_id: int, me: AccountDep, s: ServicesDep) -> Response:
+async def case(case_id: CaseId, me: AccountDep, s: ServicesDep) -> Response:
     view = await s.moderation.case_view(me, case_id)
     now = s.clock.now()
     history: dict[str, Any] | None = None
@@ -465,12 +468,12 @@ async def case(case_id: int, me: AccountDep, s: ServicesDep) -> Response:
 
 
 @router.post("/moderation/cases/{case_id}/claim", summary="Take a case (refused if another moderator holds it)")
-async def claim(case_id: int, me: AccountDep, s: ServicesDep) -> Response:
+async def claim(case_id: CaseId, me: AccountDep, s: ServicesDep) -> Response:
     return _json({"case": case_json(s, await s.moderation.claim(me, case_id), s.clock.now())})
 
 
 @router.post("/moderation/cases/{case_id}/assign", summary="Assign a case to a moderator, or release it (null)")
-async def assign(case_id: int, body: AssignBody, me: AccountDep, s: ServicesDep) -> Response:
+async def assign(case_id: CaseId, body: AssignBody, me: AccountDep, s: ServicesDep) -> Response:
     return _json({"case": case_json(s, await s.moderation.assign(me, case_id, body.nickname), s.clock.now())})
 
 
@@ -511,13 +514,13 @@ async def act(body: ActionBody, me: AccountDep, s: ServicesDep) -> Response:
 
 
 @router.post("/moderation/cases/{case_id}/actions", status_code=201, summary="Act on a case (closes it by default)")
-async def act_on_case(case_id: int, body: ActionBody, me: AccountDep, s: ServicesDep) -> Response:
+async def act_on_case(case_id: CaseId, body: ActionBody, me: AccountDep, s: ServicesDep) -> Response:
     return await _act(s, me, _request(body, case_id))
 
 
 @router.get("/moderation/users/{nick}", summary="A user's moderation history (global staff)")
 async def user_history(
-    nick: str, me: AccountDep, s: ServicesDep, account_id: Annotated[int | None, Query(ge=1)] = None
+    nick: str, me: AccountDep, s: ServicesDep, account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> Response:
     account, h = await s.moderation.user_history(me, nick if account_id is None else None, account_id)
     now = s.clock.now()
@@ -563,7 +566,7 @@ async def appeals(
 
 
 @router.get("/moderation/appeals/{appeal_id}", summary="An appeal with the contested decision")
-async def appeal_view(appeal_id: int, me: AccountDep, s: ServicesDep) -> Response:
+async def appeal_view(appeal_id: AppealId, me: AccountDep, s: ServicesDep) -> Response:
     found, statement, action = await s.moderation.appeal_view(me, appeal_id)
     return _json(
         {
@@ -578,7 +581,7 @@ async def appeal_view(appeal_id: int, me: AccountDep, s: ServicesDep) -> Respons
     "/moderation/appeals/{appeal_id}/decision",
     summary="Decide an appeal: uphold, or reverse (unban, unmute, restore); never by the moderator who acted",
 )
-async def decide(appeal_id: int, body: DecisionBody, me: AccountDep, s: ServicesDep) -> Response:
+async def decide(appeal_id: AppealId, body: DecisionBody, me: AccountDep, s: ServicesDep) -> Response:
     decided = await s.moderation.decide_appeal(me, appeal_id, body.decision == "reverse", body.reason)
     return _json({"appeal": appeal_json(decided)})
 
@@ -624,7 +627,7 @@ async def set_emergency(body: EmergencyBody, me: AccountDep, s: ServicesDep) -> 
 async def audit(
     me: AccountDep,
     s: ServicesDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     (await s.moderation.staff(me)).require_admin()
