@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -218,3 +221,68 @@ def test_readyz_reports_an_unreachable_redis(tmp_path: Path, pg_schema: str, pri
         assert httpx.get(f"{node.base_url}/readyz").status_code == 503
     finally:
         cluster.stop()
+
+
+async def test_moderation_takes_effect_on_every_node(cluster: Cluster) -> None:
+    """A removal and a ban decided through node a reach the clients connected to node b."""
+    a_node, b_node = cluster.start_node(), cluster.start_node()
+    env = {
+        **os.environ,
+        "CAUSERIE_CONFIG": str(cluster.folder / "none.toml"),
+        "CAUSERIE_DATABASE_SCHEMA": cluster.schema,
+        "CAUSERIE_LOG_LEVEL": "warning",
+    }
+    password = "un mot de passe assez long"
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "causerie",
+            "admin",
+            "create-admin",
+            "--email",
+            "chef@example.org",
+            "--nickname",
+            "Cheffe",
+            "--password",
+            password,
+            "--database",
+            cluster.database_url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    async with httpx.AsyncClient(base_url=a_node.base_url) as http:
+        login = await http.post("/api/v1/session/login", json={"login": "Cheffe", "password": password})
+    assert login.status_code == 200, login.text
+    admin_token = login.json()["token"]
+
+    troll = await Client.enter(b_node.base_url)
+    witness = await Client.enter(b_node.base_url)
+    room = "politique-actualite"
+    await troll.join(room)
+    await witness.join(room)
+    bad = await troll.say(room, "un message à retirer")
+    await witness.expect("message", seq=bad["seq"])
+
+    async with httpx.AsyncClient(base_url=a_node.base_url, headers={"Authorization": f"Bearer {admin_token}"}) as http:
+        removed = await http.post(
+            "/api/v1/moderation/actions",
+            json={"kind": "remove_message", "reason": "hors charte", "message_ids": [bad["id"]]},
+        )
+        assert removed.status_code == 201, removed.text
+        gone = await witness.expect("removed", timeout=3)  # decided on node a, seen on node b
+        assert gone["id"] == bad["id"]
+        banned = await http.post(
+            "/api/v1/moderation/actions",
+            json={"kind": "ban", "reason": "récidive", "user": troll.nick, "duration_seconds": 3600},
+        )
+        assert banned.status_code == 201, banned.text
+    assert troll.ws is not None
+    await asyncio.wait_for(troll.ws.wait_closed(), 3)
+    assert troll.ws.close_code == 4003  # banned: the socket on node b is closed within a second or so
+    await witness.close()
