@@ -28,7 +28,7 @@ import websockets
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support.server import LiveServer  # noqa: E402
+from support.server import LiveServer
 
 PG = os.environ.get("CAUSERIE_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("CAUSERIE_TEST_REDIS", "redis://127.0.0.1:6379/0")
