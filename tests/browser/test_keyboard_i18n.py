@@ -124,10 +124,9 @@ def test_language_switch_in_the_chat(people: Any, ui: Any) -> None:
     expect(me.conv.locator("button.send")).to_have_text("Send")
     expect(page.locator("#members-title")).to_have_text("Members (1)")
     expect(page.locator("#member-filters select[name=gender] option[value='']")).to_have_text("All")
-    expect(me.messages(f"bonjour {me.nick}").get_by_role("button", name="Report")).to_be_disabled()
-    expect(me.messages(f"bonjour {me.nick}").get_by_role("button", name="Report")).to_have_attribute(
-        "title", "Coming soon"
-    )
+    expect(me.messages(f"bonjour {me.nick}").get_by_role("button", name="Reply")).to_be_attached()
+    expect(me.conv.locator(".conv-head button.report")).to_have_text("Report room")
+    expect(me.conv.locator("button.attach")).to_have_attribute("aria-label", "Attach a picture")
     page.locator("#tab-directory").click()
     expect(page.locator("#directory h2")).to_have_text("Rooms")
     expect(page.locator("#create-room-btn")).to_have_text("Create a room")

@@ -6,14 +6,17 @@ import { applyStatic, getLang, setLang, onLangChange, t, errorText } from "./i18
 import { Entry } from "./entry.js";
 import { Chat } from "./chat.js";
 import { Settings } from "./settings.js";
+import { PublicReport } from "./report.js";
+import { renderBanned, showSafetyLevel } from "./decisions.js";
 
 const meta = { regions: [], genders: [], categories: [], limits: {} };
 let entry = null;
 let chat = null;
 let settings = null;
+let bannedUntil = null;
 
 function showScreen(name) {
-  for (const id of ["loading", "entry", "chat"]) $(`#${id}`).hidden = id !== name;
+  for (const id of ["loading", "entry", "chat", "banned"]) $(`#${id}`).hidden = id !== name;
   $("#conn-status").hidden = name !== "chat";
   $("#account-btn").hidden = name !== "chat";
   document.body.dataset.screen = name;
@@ -22,6 +25,28 @@ function showScreen(name) {
 async function loadMeta() {
   const fresh = await get(`/api/v1/meta?lang=${getLang()}`);
   Object.assign(meta, fresh);
+}
+
+/** A banned account: a last screen with until when, the decisions and how to appeal. */
+function showBanned(until) {
+  chat = null;
+  settings?.attach(null);
+  showScreen("banned");
+  $("#banned-reload").onclick = () => location.reload();
+  renderBanned(until);
+  $("#banned-title").focus();
+}
+
+let safetyLevel = 0;
+
+async function loadSafety() {
+  try {
+    const data = await get("/api/v1/safety");
+    safetyLevel = data.level || 0;
+    showSafetyLevel(safetyLevel);
+  } catch {
+    /* not essential */
+  }
 }
 
 function startChat(me, registered) {
@@ -35,7 +60,10 @@ function startChat(me, registered) {
       settings.attach(null);
       showScreen("entry");
       entry.show(message);
+      loadSafety();
     },
+    onBanned: (until) => showBanned((bannedUntil = until)),
+    onShowDecisions: (which) => settings.openSection(which),
   });
   settings.attach(chat);
   chat.start();
@@ -56,6 +84,8 @@ async function boot() {
     updateLangSwitch();
     chat?.relocalize();
     settings?.relocalize();
+    if (!chat) showSafetyLevel(safetyLevel);
+    if (document.body.dataset.screen === "banned") renderBanned(bannedUntil);
     try {
       await loadMeta();
     } catch {
@@ -76,10 +106,16 @@ async function boot() {
   }
   entry = new Entry({ meta, onEntered: (me, registered) => startChat(me, registered) });
   settings = new Settings();
+  new PublicReport();
   let session = null;
   try {
     session = await get("/api/v1/session");
-  } catch {
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "banned") {
+      bannedUntil = err.until === undefined ? null : err.until;
+      showBanned(bannedUntil);
+      return;
+    }
     session = null;
   }
   if (session && session.me) {
@@ -87,6 +123,7 @@ async function boot() {
   } else {
     showScreen("entry");
     entry.show();
+    loadSafety();
   }
 }
 

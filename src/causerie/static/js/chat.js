@@ -15,12 +15,17 @@ import { Directory } from "./directory.js";
 import { MembersPanel } from "./members.js";
 import { Sidebar } from "./sidebar.js";
 import { toast, keepFocus } from "./ui.js";
-import { memberLine, randomId, sameNick, shortTime } from "./format.js";
-import { showStatement } from "./settings.js";
+import { memberLine, randomId, sameNick, shortTime, longTime } from "./format.js";
+import { showStatement, appealDecided, showMuted, hideSanction, showSafetyLevel } from "./decisions.js";
+import { reportDialog, reportAcknowledged, reportDecided } from "./report.js";
+import { mediaStatus, pictureErrorText } from "./pictures.js";
+import { ModConsole, MOD_KEY } from "./console.js";
 
 const DEFAULT_LIMITS = { max_message_chars: 1000, max_rooms_joined: 20, history_page_max: 100 };
 const PAGE = 50;
 const TABS_KEY = "causerie.tabs";
+// Refusals that sending again cannot cure: the text must change, or the sanction end.
+const NO_RETRY = new Set(["message_blocked", "muted", "banned", "kicked", "room_closed", "room_locked", "pictures_disabled", "media_not_found", "blocked", "dm_refused", "emergency_dms_off", "message_too_long", "message_empty"]);
 
 function readJSON(storage, key, fallback) {
   try {
@@ -40,11 +45,17 @@ function writeJSON(storage, key, value) {
 }
 
 export class Chat {
-  constructor({ me, registered, meta, onSignedOut }) {
+  constructor({ me, registered, meta, onSignedOut, onBanned, onShowDecisions }) {
     this.me = me;
     this.registered = registered;
     this.meta = meta;
     this.onSignedOut = onSignedOut;
+    this.onBanned = onBanned || (() => onSignedOut(errorText("banned")));
+    this.onShowDecisions = onShowDecisions || null;
+    this.roles = { roles: [], owned_rooms: [], moderated_rooms: [] };
+    this.banUntil = undefined; // from a `banned` error: ms, or null (permanent)
+    this.pendingNudges = new Map(); // DM slug → nudge event that came before its conversation
+    this.mediaState = null; // GET /api/v1/media/status, when known
     this.limits = { ...DEFAULT_LIMITS, ...(meta.limits || {}) };
     this.convs = new Map(); // key (slug, or "to:<nick>" before a new DM has its slug) → conv
     this.tabs = []; // keys of open tabs, in order
@@ -63,6 +74,8 @@ export class Chat {
     this.directory = new Directory(this);
     this.membersPanel = new MembersPanel(this);
     this.sidebar = new Sidebar(this);
+    this.modConsole = new ModConsole(this);
+    this.reporter = reportDialog();
     this.conn = new Connection({
       hello: () => ({ type: "hello", v: 1, lang: getLang() }),
       onEvent: (ev) => this.onEvent(ev),
@@ -92,7 +105,7 @@ export class Chat {
     this.activate(null, { focus: false });
     this.setPane("main");
     this.updateAccountButton();
-    const jobs = [this.directory.load(), this.loadBlocks(), this.loadFriends()];
+    const jobs = [this.directory.load(), this.loadBlocks(), this.loadFriends(), this.loadRoles(), this.loadSafety(), this.picturesStatus()];
     for (const tab of Array.isArray(saved.tabs) ? saved.tabs : []) {
       if (tab && tab.kind === "room" && typeof tab.slug === "string") this.openRoom(tab.slug, null, { focus: false, activate: false });
     }
@@ -111,6 +124,9 @@ export class Chat {
     this.pending.clear();
     this.banner.hidden = true;
     this.membersPanel.close();
+    this.modConsole.destroy();
+    hideSanction();
+    for (const d of document.querySelectorAll("dialog[open]")) d.close();
     document.title = "Causerie";
   }
 
@@ -144,10 +160,10 @@ export class Chat {
     if (state === "closed") {
       if (info.code === 4001) this.sessionEnded();
       else if (info.code === 4003) {
+        const until = this.banUntil;
         this.stop();
-        this.onSignedOut(errorText("banned"));
-      }
-      else this.showBanner(t("conn.fatal"), false);
+        this.onBanned(until);
+      } else this.showBanner(t("conn.fatal"), false);
       return;
     }
     status.dataset.state = "offline";
@@ -198,7 +214,11 @@ export class Chat {
       case "friend":
         return this.onFriend(ev);
       case "notice":
-        return toast(errorText(ev.code, ev.message), "info");
+        if (ev.code === "appeal_filed") {
+          return toast(t("mc.appeal_filed"), "info", { action: { label: t("nudge.see"), onClick: () => (this.activate(MOD_KEY), this.modConsole.show("appeals")) } });
+        }
+        if (ev.code === "sanction_lifted") hideSanction();
+        return toast(errorText(ev.code, ev.message), "info", { sticky: ev.code === "sanction_lifted" });
       case "removed":
         return this.onRemoved(ev);
       case "kicked":
@@ -206,13 +226,22 @@ export class Chat {
       case "room_state":
         return this.onRoomState(ev);
       case "statement":
+        if (ev.kind === "ban") this.banUntil = typeof ev.until === "number" ? ev.until : null; // the socket closes next (4003)
+        if (ev.kind === "mute") showMuted(typeof ev.until === "number" ? ev.until : null, this.onShowDecisions ? () => this.onShowDecisions("statements") : null, ev.scope || "");
         return showStatement(ev);
       case "report_ack":
+        return reportAcknowledged(ev.report, ev.message);
       case "report_outcome":
+        return reportDecided(ev, this.onShowDecisions ? () => this.onShowDecisions("reports") : null);
       case "appeal_decided":
-        return ev.message ? toast(ev.message) : undefined;
+        if (ev.status === "reversed") hideSanction();
+        return appealDecided(ev, this.onShowDecisions ? () => this.onShowDecisions("statements") : null);
       case "safety_level":
-        return ev.message ? toast(ev.message, ev.level > 0 ? "error" : "info") : undefined;
+        return this.onSafetyLevel(ev);
+      case "case":
+        return this.modConsole.onCase(ev);
+      case "nudge":
+        return this.onNudge(ev);
       case "error":
         return this.onError(ev);
       default:
@@ -331,7 +360,7 @@ export class Chat {
     if (!conv) return;
     conv.seenSeq = Math.max(conv.seenSeq, m.seq);
     conv.lastTs = Math.max(conv.lastTs || 0, m.ts || 0);
-    if (conv.kind === "dm") conv.lastText = m.text;
+    if (conv.kind === "dm") conv.lastText = m.text || (m.media ? t("pic.reply_excerpt") : "");
     if (this.isBlocked(m.author)) return;
     const added = conv.view.insertMessages([m]);
     if (m.author.id !== this.me.id) conv.view.clearTyping(m.author.nick);
@@ -377,12 +406,14 @@ export class Chat {
       text: p.text,
       reply: p.reply ? { seq: p.reply.seq, nick: p.reply.nick, excerpt: [...p.reply.excerpt].slice(0, 80).join("") } : undefined,
       mentions: [],
+      media: p.media || undefined,
+      localUrl: p.localUrl || null,
       provisional: true,
     };
     conv.view.ackPending(ev.ref, ev, provisional);
     conv.lastTs = Math.max(conv.lastTs || 0, ev.ts || 0);
     if (conv.kind === "dm") {
-      conv.lastText = p.text;
+      conv.lastText = p.text || (p.media ? t("pic.reply_excerpt") : "");
       if (!conv.unread) this.setLastRead(conv, ev.seq);
       this.sidebar.render();
     }
@@ -391,6 +422,12 @@ export class Chat {
   onError(ev) {
     const text = errorText(ev.code, ev.message);
     if (ev.code === "not_authenticated") return this.sessionEnded();
+    if (ev.code === "banned") {
+      // The socket closes next (4003): remember until when (absent: permanent).
+      this.banUntil = typeof ev.until === "number" ? ev.until : null;
+      return;
+    }
+    if (ev.code === "muted") showMuted(typeof ev.until === "number" ? ev.until : null, this.onShowDecisions ? () => this.onShowDecisions("statements") : null);
     if (ev.ref && this.pending.has(ev.ref)) return this.failSend(ev.ref, ev);
     const pend = ev.ref ? this.refs.get(ev.ref) : null;
     if (pend) {
@@ -409,8 +446,119 @@ export class Chat {
         return;
       }
     }
+    if (ev.code === "muted") return;
     if (ev.code === "bad_frame") console.warn("server refused a frame:", ev.message);
-    toast(ev.retry_after ? `${text} (${t("common.retry_in", { count: Math.ceil(ev.retry_after) })})` : text, "error");
+    let shown = ev.code === "pictures_disabled" ? pictureErrorText(ev.code, ev.message, ev.until ?? null, ev.retry_after) : text;
+    if (ev.until && ev.code !== "pictures_disabled") shown += ` (${t("mod.until", { time: shortTime(ev.until) })})`;
+    toast(ev.retry_after && ev.code !== "pictures_disabled" ? `${shown} (${t("common.retry_in", { count: Math.ceil(ev.retry_after) })})` : shown, "error");
+  }
+
+  // ==================================================================== moderation, safety
+
+  async loadRoles() {
+    try {
+      const data = await get("/api/v1/me/roles");
+      this.roles = { roles: data.roles || [], owned_rooms: data.owned_rooms || [], moderated_rooms: data.moderated_rooms || [] };
+    } catch {
+      return;
+    }
+    this.modConsole.rolesChanged();
+    this.renderTabs();
+  }
+
+  get isStaff() {
+    const r = this.roles;
+    return r.roles.length > 0 || r.owned_rooms.length > 0 || r.moderated_rooms.length > 0;
+  }
+
+  get isGlobalStaff() {
+    return this.roles.roles.length > 0;
+  }
+
+  get isAdmin() {
+    return this.roles.roles.includes("admin");
+  }
+
+  async loadSafety() {
+    try {
+      const data = await get("/api/v1/safety");
+      showSafetyLevel(data.level);
+      this.safetyLevel = data.level;
+    } catch {
+      /* the banner stays as it was */
+    }
+  }
+
+  onSafetyLevel(ev) {
+    this.safetyLevel = ev.level;
+    showSafetyLevel(ev.level);
+    if (ev.level >= 2) this.forgetPicturesStatus();
+    this.modConsole.onSafetyLevel(ev.level);
+  }
+
+  /** A safety nudge: someone proposes a risky meet-up in a private conversation. */
+  onNudge(ev) {
+    if (typeof ev.room !== "string") return;
+    const conv = this.convs.get(ev.room);
+    const nick = ev.from || ev.peer || conv?.peer?.nick || "";
+    if (conv) conv.view.showNudge(ev);
+    else {
+      this.pendingNudges.set(ev.room, ev);
+      clearTimeout(this._dmRefresh);
+      this._dmRefresh = setTimeout(() => this.refreshDms(), 100);
+    }
+    if (!conv || !this.isVisible(conv)) {
+      toast(t("nudge.toast", { nick }), "info", {
+        sticky: true,
+        action: {
+          label: t("nudge.see"),
+          onClick: () => {
+            const c = this.convs.get(ev.room);
+            if (c) (this.openConv(c), this.setPane("main"));
+          },
+        },
+      });
+    }
+  }
+
+  // Reports: what each "Report" button reports.
+
+  reportMessage(conv, m) {
+    const what = m.media && !m.text ? t("report.what_picture", { nick: m.author.nick }) : t("report.what_message", { nick: m.author.nick });
+    this.reporter.open({ message_id: m.id }, what, m.text || "");
+  }
+
+  reportUser(member, category = null) {
+    if (!member || !member.nick) return;
+    this.reporter.open({ user: member.nick }, t("report.what_user", { nick: member.nick }), "", category);
+  }
+
+  reportRoom(slug, name) {
+    this.reporter.open({ room: slug }, t("report.what_room", { name: name || slug }));
+  }
+
+  reportConv(conv) {
+    if (conv.kind === "dm") this.reportUser(conv.peer);
+    else this.reportRoom(conv.slug, conv.info?.name);
+  }
+
+  // Pictures: may I send one now?
+
+  async picturesStatus() {
+    if (this.mediaState && !(this.mediaState.allowed === false && this.mediaState.unlock_at && this.mediaState.unlock_at <= Date.now())) return this.mediaState;
+    this.mediaState = await mediaStatus();
+    return this.mediaState;
+  }
+
+  forgetPicturesStatus() {
+    this.mediaState = null;
+  }
+
+  /** Why pictures cannot be sent now (text), or null. */
+  async picturesRefusal() {
+    const status = await this.picturesStatus();
+    if (status && status.allowed === false) return pictureErrorText("pictures_disabled", "", status.unlock_at ?? null);
+    return null;
   }
 
   /** A moderator removed a message: it leaves the view (and the reply quotes stay as text). */
@@ -423,8 +571,12 @@ export class Chat {
     const conv = this.convs.get(ev.room);
     const name = conv?.info?.name || ev.room;
     const text = ev.until ? t("mod.kicked_until", { room: name, time: shortTime(ev.until) }) : t("mod.kicked", { room: name });
-    toast(text, "error");
-    if (conv) this.removeConv(conv);
+    toast(text, "error", { sticky: true });
+    if (conv) {
+      const tabIndex = this.tabs.indexOf(conv.key);
+      this.removeConv(conv);
+      if (tabIndex >= 0) this.directory.render();
+    }
   }
 
   onRoomState(ev) {
@@ -461,11 +613,17 @@ export class Chat {
 
   // ==================================================================== sending
 
-  sendText(conv, text, reply) {
+  sendText(conv, text, reply, picture = null) {
     const clientId = randomId("c");
-    const p = { key: conv.key, text, reply: reply || null, state: "queued" };
+    const p = { key: conv.key, text, reply: reply || null, state: "queued", media: picture ? picture.media : null, localUrl: picture ? picture.localUrl : null };
     this.pending.set(clientId, p);
-    conv.view.addPending({ clientId, text, reply: reply ? { seq: reply.seq, nick: reply.nick, excerpt: [...reply.excerpt].slice(0, 80).join("") } : null });
+    conv.view.addPending({
+      clientId,
+      text,
+      reply: reply ? { seq: reply.seq, nick: reply.nick, excerpt: [...reply.excerpt].slice(0, 80).join("") } : null,
+      media: p.media,
+      localUrl: p.localUrl,
+    });
     this.trySend(clientId, p);
   }
 
@@ -476,6 +634,7 @@ export class Chat {
     if (conv.slug) frame.room = conv.slug;
     else frame.to = conv.peer.nick;
     if (p.reply) frame.reply_to = p.reply.seq;
+    if (p.media) frame.media = p.media.id;
     return frame;
   }
 
@@ -500,8 +659,9 @@ export class Chat {
     const p = this.pending.get(clientId);
     const conv = p && this.convs.get(p.key);
     if (!p || !conv) return;
-    let text = errorText(ev.code, ev.message);
-    if (ev.until) text += ` (${t("mod.until", { time: shortTime(ev.until) })})`;
+    let text = ev.code === "pictures_disabled" ? pictureErrorText(ev.code, ev.message, ev.until ?? null, ev.retry_after) : errorText(ev.code, ev.message);
+    if (ev.until && ev.code !== "pictures_disabled") text += ` (${t("mod.until", { time: shortTime(ev.until) })})`;
+    else if (ev.code === "muted" && !ev.until) text += ` (${t("mod.permanent")})`;
     if ((ev.code === "rate_limited" || ev.code === "slow_mode") && (p.autoRetries || 0) < 3) {
       // Refused, so not stored: try again by itself once the server allows it.
       p.autoRetries = (p.autoRetries || 0) + 1;
@@ -516,14 +676,26 @@ export class Chat {
       return;
     }
     p.state = "failed";
-    if (ev.retry_after) text += ` (${t("common.retry_in", { count: Math.ceil(ev.retry_after) })})`;
+    if (ev.retry_after && ev.code !== "pictures_disabled") text += ` (${t("common.retry_in", { count: Math.ceil(ev.retry_after) })})`;
+    if (ev.code === "pictures_disabled") this.forgetPicturesStatus();
+    const retry = !NO_RETRY.has(ev.code);
     conv.view.failPending(clientId, text, {
-      onRetry: () => {
-        // A refused message was not stored: send it again under a fresh id.
-        this.pending.delete(clientId);
-        conv.view.removePending(clientId);
-        this.sendText(conv, p.text, p.reply);
-      },
+      onRetry: retry
+        ? () => {
+            // A refused message was not stored: send it again under a fresh id.
+            this.pending.delete(clientId);
+            conv.view.removePending(clientId);
+            this.sendText(conv, p.text, p.reply, p.media ? { media: p.media, localUrl: p.localUrl } : null);
+          }
+        : null,
+      onEdit:
+        !retry && p.text
+          ? () => {
+              this.pending.delete(clientId);
+              conv.view.removePending(clientId);
+              conv.view.editText(p.text);
+            }
+          : null,
       onDiscard: () => {
         this.pending.delete(clientId);
         conv.view.removePending(clientId);
@@ -564,6 +736,10 @@ export class Chat {
     conv.view = new ConversationView(this, conv);
     this.panes.append(conv.view.root);
     this.convs.set(key, conv);
+    if (conv.slug && this.pendingNudges.has(conv.slug)) {
+      conv.view.showNudge(this.pendingNudges.get(conv.slug));
+      this.pendingNudges.delete(conv.slug);
+    }
     return conv;
   }
 
@@ -621,7 +797,7 @@ export class Chat {
 
   saveTabs() {
     const tabs = this.tabs.map((k) => this.convs.get(k)).filter((c) => c && c.kind === "room").map((c) => ({ kind: "room", slug: c.slug }));
-    const activeConv = this.active ? this.convs.get(this.active) : null;
+    const activeConv = this.active && this.active !== MOD_KEY ? this.convs.get(this.active) : null;
     writeJSON(sessionStorage, TABS_KEY, { tabs, active: activeConv && activeConv.kind === "room" ? activeConv.slug : null });
   }
 
@@ -633,8 +809,10 @@ export class Chat {
       prev.view.clearDivider();
     }
     this.active = key;
-    const conv = key ? this.convs.get(key) : null;
-    this.directory.root.hidden = Boolean(conv);
+    const isMod = key === MOD_KEY;
+    const conv = key && !isMod ? this.convs.get(key) : null;
+    this.directory.root.hidden = Boolean(conv) || isMod;
+    this.modConsole.setVisible(isMod, { focus });
     for (const c of this.convs.values()) c.view.root.hidden = c !== conv;
     if (conv) {
       this.lastConv = conv.key;
@@ -688,6 +866,7 @@ export class Chat {
         on: { click: () => this.activate(null) },
       }, h("span", { class: "tab-label", text: t("tabs.directory") }));
       items.push(h("div", { class: "tab dir" + (this.active === null ? " active" : ""), attrs: { role: "presentation" } }, dirTab));
+      if (this.isStaff) items.push(this.modConsole.tab(this.active === MOD_KEY));
       for (const key of this.tabs) {
         const conv = this.convs.get(key);
         if (!conv) continue;
@@ -764,7 +943,7 @@ export class Chat {
     const hasConv = this.tabs.length > 0;
     for (const btn of document.querySelectorAll("#phone-nav [data-pane]")) {
       const p = btn.dataset.pane;
-      const current = (p === "rooms" && pane === "main" && this.active === null) || (p === "conv" && pane === "main" && this.active !== null) || p === pane;
+      const current = (p === "rooms" && pane === "main" && this.active === null) || (p === "conv" && pane === "main" && this.active !== null && this.active !== MOD_KEY) || p === pane;
       btn.setAttribute("aria-current", current ? "page" : "false");
       if (p === "conv") btn.disabled = !hasConv;
       if (p === "members") btn.disabled = !(this.active && this.convs.get(this.active)?.kind === "room");
@@ -1094,6 +1273,8 @@ export class Chat {
 
   relocalize() {
     for (const conv of this.convs.values()) conv.view.relocalize();
+    this.modConsole.relocalize();
+    showSafetyLevel(this.safetyLevel || 0);
     this.renderTabs();
     this.directory.render();
     this.membersPanel.relocalize();

@@ -4,6 +4,7 @@
 import { h, richText, replaceChildren } from "./dom.js";
 import { t, applyStatic } from "./i18n.js";
 import { codePoints, shortTime, longTime, listNames, sameNick } from "./format.js";
+import { ACCEPTED_TYPES, checkFile, pictureElement, pictureErrorText, uploadPicture } from "./pictures.js";
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const TYPING_TTL_MS = 6000;
@@ -55,8 +56,9 @@ export class ConversationView {
     const reportBtn = h("button", {
       type: "button",
       class: "btn ghost small report",
-      disabled: true,
-      dataset: { i18n: conv.kind === "dm" ? "action.report_user" : "action.report_room", i18nTitle: "common.soon" },
+      attrs: { "aria-haspopup": "dialog" },
+      dataset: { i18n: conv.kind === "dm" ? "action.report_user" : "action.report_room" },
+      on: { click: () => this.chat.reportConv(this.conv) },
     });
     this.header = h(
       "header",
@@ -79,7 +81,9 @@ export class ConversationView {
       class: "log",
       attrs: { role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-labelledby": `${this.domId}-title` },
     });
-    this.scroller = h("div", { class: "log-scroll", tabIndex: 0, attrs: { "aria-label": t("conv.messages") } }, this.loadMoreBtn, this.emptyNote, this.log);
+    this.nudgeBox = h("div", { class: "nudge-slot" });
+    // The safety nudge sits after the messages, right below the one that caused it.
+    this.scroller = h("div", { class: "log-scroll", tabIndex: 0, attrs: { "aria-label": t("conv.messages") } }, this.loadMoreBtn, this.emptyNote, this.log, this.nudgeBox);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     // Touch screens have no hover: a tap on a message shows its actions.
     this.log.addEventListener("click", (e) => {
@@ -143,14 +147,38 @@ export class ConversationView {
     const hint = h("span", { class: "sr-only", id: `${this.domId}-hint`, dataset: { i18n: "composer.hint" } });
     this.counter = h("span", { class: "counter", id: `${this.domId}-counter`, hidden: true, attrs: { "aria-live": "polite" } });
     this.sendBtn = h("button", { type: "submit", class: "btn primary send", dataset: { i18n: "composer.send" } });
+    this.fileInput = h("input", {
+      type: "file",
+      class: "file-input",
+      accept: ACCEPTED_TYPES.join(","),
+      tabIndex: -1,
+      hidden: true,
+      attrs: { "aria-hidden": "true" },
+      on: { change: () => this.onFileChosen() },
+    });
+    this.attachBtn = h(
+      "button",
+      {
+        type: "button",
+        class: "btn ghost attach",
+        dataset: { i18nAriaLabel: "pic.attach", i18nTitle: "pic.attach" },
+        on: { click: () => this.chooseFile() },
+      },
+      pictureIcon(),
+    );
+    this.attachment = null; // {file, localUrl, state: uploading|ready|failed, media, error}
+    this.attachBox = h("div", { class: "attach-preview", hidden: true, attrs: { "aria-live": "polite" } });
     this.composer = h(
       "form",
       { class: "composer", attrs: { "aria-label": t("composer.label") }, on: { submit: (e) => this.onSubmit(e) } },
       this.replyBox,
+      this.attachBox,
       this.counter,
       h(
         "div",
         { class: "composer-row" },
+        this.attachBtn,
+        this.fileInput,
         h("label", { class: "sr-only", htmlFor: taId, dataset: { i18n: "composer.label" } }),
         this.input,
         hint,
@@ -207,7 +235,7 @@ export class ConversationView {
         h("button", { type: "button", class: "btn primary small", text: t("dm.accept"), on: { click: () => this.chat.acceptDm(conv) } }),
         h("button", { type: "button", class: "btn small", text: t("dm.ignore"), on: { click: () => this.chat.ignoreDm(conv) } }),
         h("button", { type: "button", class: "btn small danger", text: t("action.block"), on: { click: () => this.chat.blockFromRequest(conv) } }),
-        h("button", { type: "button", class: "btn small", disabled: true, title: t("common.soon"), text: t("action.report") }),
+        h("button", { type: "button", class: "btn small", text: t("action.report"), attrs: { "aria-haspopup": "dialog" }, on: { click: () => this.chat.reportUser(conv.peer) } }),
       ),
     );
   }
@@ -340,9 +368,9 @@ export class ConversationView {
     const time = h("time", {
       class: "ts",
       dateTime: new Date(m.ts).toISOString(),
-      title: longTime(m.ts),
+      title: timeTitle(m.ts, pending ? null : m.seq),
       text: shortTime(m.ts),
-      dataset: { ts: String(m.ts) },
+      dataset: { ts: String(m.ts), seq: pending ? "" : String(m.seq ?? "") },
     });
     el.append(h("div", { class: "msg-head" }, nickBtn, time));
     if (m.reply) {
@@ -360,7 +388,12 @@ export class ConversationView {
         ),
       );
     }
-    el.append(h("div", { class: "msg-text" }, richText(m.text, me.nick)));
+    if (m.text) el.append(h("div", { class: "msg-text" }, richText(m.text, me.nick)));
+    if (m.media) {
+      const onReport = !pending && !mine ? () => this.chat.reportMessage(this.conv, m) : null;
+      el.append(pictureElement(m.media, { nick: m.author.nick, blurred: Boolean(m.media.blurred) && !mine, localUrl: m.localUrl || null, onReport }));
+      el.classList.add("has-media");
+    }
     const actions = h("div", { class: "msg-actions" });
     if (!pending) {
       actions.append(
@@ -369,17 +402,21 @@ export class ConversationView {
           class: "btn ghost tiny",
           dataset: { i18n: "msg.reply" },
           text: t("msg.reply"),
-          on: { click: () => this.setReply({ seq: m.seq, nick: m.author.nick, excerpt: m.text }) },
-        }),
-        h("button", {
-          type: "button",
-          class: "btn ghost tiny",
-          disabled: true,
-          dataset: { i18n: "action.report", i18nTitle: "common.soon" },
-          text: t("action.report"),
-          title: t("common.soon"),
+          on: { click: () => this.setReply({ seq: m.seq, nick: m.author.nick, excerpt: m.text || t("pic.reply_excerpt") }) },
         }),
       );
+      if (!mine) {
+        actions.append(
+          h("button", {
+            type: "button",
+            class: "btn ghost tiny msg-report",
+            dataset: { i18n: "action.report" },
+            text: t("action.report"),
+            attrs: { "aria-haspopup": "dialog", "aria-label": t("msg.report_label", { nick: m.author.nick }) },
+            on: { click: () => this.chat.reportMessage(this.conv, m) },
+          }),
+        );
+      }
     }
     el.append(actions);
     if (pending) el.append(h("div", { class: "msg-status", text: t("msg.sending") }));
@@ -410,7 +447,7 @@ export class ConversationView {
   // ---------------------------------------------------------------- pending (unacknowledged) messages
 
   addPending(p) {
-    const fake = { author: this.me, ts: Date.now(), text: p.text, reply: p.reply || undefined, mentions: [] };
+    const fake = { author: this.me, ts: Date.now(), text: p.text, reply: p.reply || undefined, mentions: [], media: p.media || undefined, localUrl: p.localUrl || null };
     const el = this.buildMessage(fake, p.clientId);
     this.log.append(el);
     this.updateEmpty();
@@ -431,18 +468,27 @@ export class ConversationView {
     else if (this.bySeq.has(ack.seq)) this.regroup(this.bySeq.get(ack.seq));
   }
 
-  failPending(clientId, text, { onRetry, onDiscard }) {
+  failPending(clientId, text, { onRetry, onEdit, onDiscard }) {
     const el = this.pendingEl(clientId);
     if (!el) return;
     el.classList.add("failed");
     const status = el.querySelector(".msg-status");
+    status.setAttribute("role", "alert");
     replaceChildren(
       status,
       h("span", { class: "fail-text", text: text }),
       " ",
-      h("button", { type: "button", class: "btn ghost tiny", text: t("msg.retry"), on: { click: onRetry } }),
+      onRetry ? h("button", { type: "button", class: "btn ghost tiny", text: t("msg.retry"), on: { click: onRetry } }) : null,
+      onEdit ? h("button", { type: "button", class: "btn ghost tiny", text: t("msg.edit"), on: { click: onEdit } }) : null,
       h("button", { type: "button", class: "btn ghost tiny", text: t("msg.discard"), on: { click: onDiscard } }),
     );
+  }
+
+  /** Put a refused message back in the composer to change it. */
+  editText(text) {
+    this.input.value = text;
+    this.onInput();
+    this.input.focus();
   }
 
   markSending(clientId, note = null) {
@@ -640,11 +686,18 @@ export class ConversationView {
 
   onSubmit(e) {
     e.preventDefault();
+    const att = this.attachment;
+    if (att && att.state === "uploading") {
+      this.setAttachState(t("pic.wait_upload"));
+      return;
+    }
+    const media = att && att.state === "ready" ? att.media : null;
     const text = this.input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !media) return;
     const max = this.chat.limits.max_message_chars || 1000;
     if (codePoints(text) > max) return;
-    this.chat.sendText(this.conv, text, this.replyTo);
+    this.chat.sendText(this.conv, text.trim() ? text : "", this.replyTo, media ? { media, localUrl: att.localUrl } : null);
+    if (media) this.clearAttachment({ keepUrl: true });
     this.lastTypingSent = 0; // the next keystroke starts a new "is typing"
     this.input.value = "";
     this.input.style.height = "";
@@ -652,6 +705,151 @@ export class ConversationView {
     this.updateCounter();
     this.clearDivider();
     this.input.focus();
+  }
+
+  // ---------------------------------------------------------------- pictures in the composer
+
+  async chooseFile() {
+    const refusal = await this.chat.picturesRefusal();
+    if (refusal) {
+      this.showAttachError(refusal);
+      return;
+    }
+    this.fileInput.value = "";
+    this.fileInput.click();
+  }
+
+  async onFileChosen() {
+    const file = this.fileInput.files && this.fileInput.files[0];
+    this.fileInput.value = "";
+    if (!file) return;
+    const status = await this.chat.picturesStatus();
+    const refusal = checkFile(file, status);
+    if (refusal) {
+      this.showAttachError(refusal);
+      return;
+    }
+    this.clearAttachment();
+    const att = { file, localUrl: URL.createObjectURL(file), state: "uploading", media: null };
+    this.attachment = att;
+    this.renderAttachment();
+    try {
+      const media = await uploadPicture(file, this.conv.kind === "dm");
+      if (this.attachment !== att) return;
+      att.media = { id: media.id, width: media.width, height: media.height, url: media.url, thumb: media.thumb };
+      att.state = "ready";
+    } catch (err) {
+      if (this.attachment !== att) return;
+      att.state = "failed";
+      att.error = err.code === "network" ? t("error.upload_failed") : pictureErrorText(err.code, err.message, err.until ?? null, err.retryAfter);
+      if (err.code === "pictures_disabled") this.chat.forgetPicturesStatus();
+    }
+    this.renderAttachment();
+  }
+
+  renderAttachment() {
+    const att = this.attachment;
+    this.attachBox.hidden = !att;
+    this.attachBox.classList.toggle("failed", Boolean(att && att.state === "failed"));
+    if (!att) {
+      this.attachBox.replaceChildren();
+      return;
+    }
+    const stateText = att.state === "uploading" ? t("pic.uploading") : att.state === "ready" ? t("pic.ready") : att.error;
+    replaceChildren(
+      this.attachBox,
+      h("img", { class: "attach-thumb", src: att.localUrl, alt: "", width: 48, height: 48 }),
+      h("span", { class: "attach-state", text: stateText, attrs: att.state === "failed" ? { role: "alert" } : {} }),
+      h("button", {
+        type: "button",
+        class: "btn ghost small icon",
+        text: "×",
+        attrs: { "aria-label": t("pic.remove") },
+        title: t("pic.remove"),
+        on: { click: () => (this.clearAttachment(), this.input.focus()) },
+      }),
+    );
+    this.attachBox.dataset.state = att.state;
+  }
+
+  setAttachState(text) {
+    const el = this.attachBox.querySelector(".attach-state");
+    if (el) el.textContent = text;
+  }
+
+  showAttachError(text) {
+    this.clearAttachment();
+    this.attachBox.hidden = false;
+    this.attachBox.classList.add("failed");
+    this.attachBox.dataset.state = "refused";
+    replaceChildren(
+      this.attachBox,
+      h("span", { class: "attach-state", text, attrs: { role: "alert" } }),
+      h("button", {
+        type: "button",
+        class: "btn ghost small icon",
+        text: "×",
+        attrs: { "aria-label": t("common.close") },
+        on: { click: () => (this.clearAttachment(), this.input.focus()) },
+      }),
+    );
+  }
+
+  clearAttachment({ keepUrl = false } = {}) {
+    const att = this.attachment;
+    if (att && att.localUrl && !keepUrl) URL.revokeObjectURL(att.localUrl);
+    this.attachment = null;
+    this.attachBox.hidden = true;
+    this.attachBox.classList.remove("failed");
+    this.attachBox.replaceChildren();
+  }
+
+  // ---------------------------------------------------------------- safety nudge
+
+  /** A kind, dismissible safety card: someone proposes a risky meet-up in this conversation. */
+  showNudge(ev) {
+    if (ev.kind !== "meetup_safety") return;
+    const nick = ev.from || ev.peer || this.conv.peer?.nick || "";
+    const titleId = `${this.domId}-nudge-title`;
+    const card = h(
+      "section",
+      { class: "nudge-card", attrs: { role: "region", "aria-labelledby": titleId }, dataset: { kind: ev.kind } },
+      h("h3", { id: titleId }, h("span", { class: "nudge-icon", attrs: { "aria-hidden": "true" } }, h("span", { text: "i" })), t("nudge.title")),
+      h("p", { text: nick ? t("nudge.intro", { nick }) : t("nudge.intro_plain") }),
+      h(
+        "ul",
+        {},
+        h("li", { text: t("nudge.public_place") }),
+        h("li", { text: t("nudge.tell_friend") }),
+        h("li", { text: t("nudge.no_cash") }),
+        h("li", { text: t("nudge.report") }),
+      ),
+      h("p", { class: "small muted", text: t("nudge.emergency") }),
+      h(
+        "div",
+        { class: "btn-row" },
+        h("button", {
+          type: "button",
+          class: "btn danger small",
+          text: t("nudge.report_btn"),
+          attrs: { "aria-haspopup": "dialog" },
+          on: { click: () => this.chat.reportUser(this.conv.peer || { nick }, "violence_threat_ambush") },
+        }),
+        h("button", { type: "button", class: "btn small", text: t("nudge.dismiss"), on: { click: () => this.dismissNudge() } }),
+      ),
+    );
+    const atBottom = this.isAtBottom();
+    replaceChildren(this.nudgeBox, card);
+    this.nudge = ev;
+    if (atBottom || this.root.hidden) this.scrollToBottom();
+    else this.jumpBtn.hidden = false;
+  }
+
+  dismissNudge() {
+    const hadFocus = this.nudgeBox.contains(document.activeElement);
+    this.nudgeBox.replaceChildren();
+    this.nudge = null;
+    if (hadFocus) this.scroller.focus();
   }
 
   // ---------------------------------------------------------------- language change
@@ -663,7 +861,7 @@ export class ConversationView {
     for (const el of this.root.querySelectorAll("time.ts")) {
       const ts = Number(el.dataset.ts);
       el.textContent = shortTime(ts);
-      el.title = longTime(ts);
+      el.title = timeTitle(ts, el.dataset.seq ? Number(el.dataset.seq) : null);
     }
     for (const el of this.root.querySelectorAll(".msg.pending:not(.failed) .msg-status")) el.textContent = t("msg.sending");
     if (this.presenceGroup) this.renderPresence(this.presenceGroup);
@@ -673,5 +871,36 @@ export class ConversationView {
     this.setHistoryState();
     this.updateCounter();
     if (this.replyTo) this.setReply(this.replyTo);
+    if (this.nudge) this.showNudge(this.nudge);
+    if (this.attachment) this.renderAttachment();
+    for (const el of this.root.querySelectorAll(".msg-report")) {
+      const msg = el.closest(".msg");
+      const nick = msg?.querySelector(".nick")?.textContent || "";
+      el.setAttribute("aria-label", t("msg.report_label", { nick }));
+    }
   }
+}
+
+/** A message time's tooltip: the full date, and the message's number in its room. */
+function timeTitle(ts, seq) {
+  return seq ? `${longTime(ts)} · ${t("msg.number", { seq })}` : longTime(ts);
+}
+
+/** A small picture icon (built with the DOM, no markup parsing). */
+function pictureIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "22");
+  svg.setAttribute("height", "22");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const frame = document.createElementNS(ns, "rect");
+  for (const [k, v] of Object.entries({ x: "3", y: "4", width: "18", height: "16", rx: "2.5", fill: "none", stroke: "currentColor", "stroke-width": "2" })) frame.setAttribute(k, v);
+  const sun = document.createElementNS(ns, "circle");
+  for (const [k, v] of Object.entries({ cx: "9", cy: "9.5", r: "1.8", fill: "currentColor" })) sun.setAttribute(k, v);
+  const hill = document.createElementNS(ns, "path");
+  for (const [k, v] of Object.entries({ d: "M4 18l5-5 3 3 3-4 5 6", fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linejoin": "round" })) hill.setAttribute(k, v);
+  svg.append(frame, sun, hill);
+  return svg;
 }

@@ -137,7 +137,7 @@ export class Directory {
         h("span", { class: "room-name", text: r.name }),
         r.topic ? h("span", { class: "room-topic", text: r.topic }) : null,
       ),
-      h("div", { class: "room-foot" }, count, tags, h("button", { type: "button", class: "btn ghost tiny report", disabled: true, title: t("common.soon"), text: t("action.report"), attrs: { "aria-label": t("room.report", { name: r.name }) } })),
+      h("div", { class: "room-foot" }, count, tags, h("button", { type: "button", class: "btn ghost tiny report", text: t("action.report"), attrs: { "aria-label": t("room.report", { name: r.name }), "aria-haspopup": "dialog" }, on: { click: () => this.chat.reportRoom(r.slug, r.name) } })),
     );
   }
 
@@ -169,5 +169,6 @@ export class Directory {
     this.dialog.close();
     this.upsert(room);
     this.chat.openRoom(room.slug, room);
+    this.chat.loadRoles(); // the owner of a room moderates it
   }
 }

@@ -3,6 +3,7 @@ import { $, h, replaceChildren } from "./dom.js";
 import { post } from "./api.js";
 import { t, errorText, getLang } from "./i18n.js";
 import { setFieldError, clearFieldErrors } from "./ui.js";
+import { untilText } from "./decisions.js";
 
 const GUEST_FIELD = {
   nickname_length: "nickname",
@@ -128,6 +129,7 @@ export class Entry {
       this.onEntered(data.me, false);
     } catch (err) {
       let text = errorText(err.code, err.message);
+      if (err.code === "banned" && err.until !== undefined) text += ` (${untilText(err.until)})`;
       if (err.retryAfter) text += ` (${t("common.retry_in", { count: Math.ceil(err.retryAfter) })})`;
       setFieldError(form, GUEST_FIELD[err.code] || "_form", text);
     } finally {
@@ -150,6 +152,7 @@ export class Entry {
       this.onEntered(data.me, true);
     } catch (err) {
       let text = errorText(err.code, err.message);
+      if (err.code === "banned" && err.until !== undefined) text += ` (${untilText(err.until)})`;
       if (err.retryAfter) text += ` (${t("common.retry_in", { count: Math.ceil(err.retryAfter) })})`;
       setFieldError(form, "_form", text);
     } finally {

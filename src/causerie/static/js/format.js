@@ -56,3 +56,12 @@ export function memberLine(member, meta) {
 export function sameNick(a, b) {
   return typeof a === "string" && typeof b === "string" && a.toLocaleLowerCase() === b.toLocaleLowerCase();
 }
+
+/** A duration in words, short: "45 s", "12 min", "3 h", "2 j". */
+export function shortDuration(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
+  if (s < 60) return t("time.s", { n: s });
+  if (s < 3600) return t("time.min", { n: Math.floor(s / 60) });
+  if (s < 86400) return t("time.h", { n: Math.floor(s / 3600) });
+  return t("time.d", { n: Math.floor(s / 86400) });
+}

@@ -209,8 +209,16 @@ export class MembersPanel {
           }),
         );
       }
-      actions.append(h("button", { type: "button", class: "btn", disabled: true, title: t("common.soon"), text: t("member.report") }));
-      actions.append(h("p", { class: "muted small", text: t("member.report_soon") }));
+      actions.append(
+        h("button", {
+          type: "button",
+          class: "btn member-report",
+          text: t("member.report"),
+          attrs: { "aria-haspopup": "dialog" },
+          on: { click: () => (this.dialog.close(), chat.reportUser(member)) },
+        }),
+      );
+      actions.append(h("p", { class: "muted small", text: t("member.report_hint") }));
     }
     $("#card-nick", this.dialog).textContent = member.nick;
     replaceChildren(body, rows, actions);

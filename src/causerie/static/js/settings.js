@@ -1,30 +1,12 @@
 // The account & settings dialog: register (upgrade a guest), "who may message me", blocked
-// people, language, sign out.
+// people, my reports and what became of them, decisions about me (with appeals), language, sign out.
 import { $, h, replaceChildren } from "./dom.js";
 import { get, put, post } from "./api.js";
 import { t, errorText, getLang, setLang } from "./i18n.js";
 import { openDialog, setFieldError, clearFieldErrors, toast } from "./ui.js";
 import { longTime } from "./format.js";
-
-/** A statement of reasons (DSA art. 17) about a decision that concerns me. */
-export function showStatement(ev) {
-  const dialog = $("#dlg-statement");
-  const rows = [
-    ["mod.decision", ev.decision],
-    ["mod.facts", ev.facts],
-    ["mod.source", ev.source === "notice" ? t("mod.source_notice") : t("mod.source_own")],
-    ["mod.automated", ev.automated ? t("mod.automated_yes") : t("mod.automated_no")],
-    ["mod.ground", [ev.ground, ev.rule].filter(Boolean).join(" — ")],
-    ["mod.redress", ev.redress],
-  ];
-  if (ev.until) rows.splice(1, 0, ["mod.until_label", longTime(ev.until)]);
-  if (ev.appeal_until) rows.push(["mod.appeal_until", longTime(ev.appeal_until)]);
-  replaceChildren(
-    $("#statement-body", dialog),
-    h("dl", { class: "facts" }, rows.filter(([, v]) => v).map(([k, v]) => [h("dt", { text: t(k) }), h("dd", { text: String(v) })])),
-  );
-  openDialog(dialog);
-}
+import { renderMyStatements } from "./decisions.js";
+import { categoryLabel, outcomeText } from "./report.js";
 
 const REGISTER_FIELD = { email_invalid: "email", email_taken: "email", password_weak: "password" };
 
@@ -44,6 +26,59 @@ export class Settings {
     this.privacyForm.onsubmit = (e) => this.onPrivacy(e);
     this.privacyForm.onchange = () => this.syncPrivacy();
     for (const btn of this.dialog.querySelectorAll("[data-set-lang]")) btn.onclick = () => setLang(btn.dataset.setLang);
+    $("#my-reports").addEventListener("toggle", (e) => e.target.open && this.loadReports());
+    $("#my-statements").addEventListener("toggle", (e) => e.target.open && renderMyStatements($("#my-statements-body")));
+  }
+
+  /** Open the dialog on one of its lists: "reports" or "statements". */
+  async openSection(which) {
+    if (!this.chat) return;
+    await this.open();
+    const details = $(which === "reports" ? "#my-reports" : "#my-statements");
+    if (details.open) {
+      if (which === "reports") this.loadReports();
+      else renderMyStatements($("#my-statements-body"));
+    } else details.open = true;
+    details.querySelector("summary").focus();
+    details.scrollIntoView({ block: "nearest" });
+  }
+
+  async loadReports() {
+    const box = $("#my-reports-body");
+    replaceChildren(box, h("p", { class: "muted small", text: t("common.loading") }));
+    let data;
+    try {
+      data = await get("/api/v1/reports/mine");
+    } catch (err) {
+      replaceChildren(box, h("p", { class: "error", text: errorText(err.code, err.message) }));
+      return;
+    }
+    const reports = (data.reports || []).slice().sort((a, b) => (b.created || 0) - (a.created || 0));
+    if (!reports.length) {
+      replaceChildren(box, h("p", { class: "muted small", text: t("report.mine_empty") }));
+      return;
+    }
+    replaceChildren(
+      box,
+      h(
+        "ul",
+        { class: "plain-list my-reports", attrs: { role: "list" } },
+        reports.map((r) =>
+          h(
+            "li",
+            { class: "my-report", dataset: { reportId: String(r.id) } },
+            h(
+              "div",
+              {},
+              h("p", {}, h("strong", { text: categoryLabel(r.category) }), " · ", h("span", { class: "muted small", text: t(`report.target.${r.target}`) === `report.target.${r.target}` ? r.target : t(`report.target.${r.target}`) })),
+              h("p", { class: "muted small", text: r.created ? longTime(r.created) : "" }),
+              r.outcome ? h("p", { class: "small", text: outcomeText(r.outcome, "") }) : null,
+            ),
+            h("span", { class: "tag" + (r.outcome === "action_taken" ? " on" : ""), text: r.outcome ? t(`report.status.${r.outcome}`) : t("report.status.pending") }),
+          ),
+        ),
+      ),
+    );
   }
 
   attach(chat) {
@@ -53,6 +88,7 @@ export class Settings {
   async open() {
     if (!this.chat) return;
     this.render();
+    for (const d of this.dialog.querySelectorAll("details.lazy")) d.open = false;
     openDialog(this.dialog);
     await this.loadPrivacy();
   }
@@ -169,6 +205,9 @@ export class Settings {
   }
 
   relocalize() {
-    if (this.dialog.open) this.render();
+    if (!this.dialog.open) return;
+    this.render();
+    if ($("#my-reports").open) this.loadReports();
+    if ($("#my-statements").open) renderMyStatements($("#my-statements-body"));
   }
 }

@@ -114,7 +114,7 @@ export class Sidebar {
         h("button", { type: "button", class: "btn primary tiny", dataset: { key: `acc:${conv.key}` }, text: t("dm.accept"), attrs: { "aria-label": t("dm.accept_from", { nick }) }, on: { click: () => chat.acceptDm(conv) } }),
         h("button", { type: "button", class: "btn tiny", dataset: { key: `ign:${conv.key}` }, text: t("dm.ignore"), attrs: { "aria-label": t("dm.ignore_from", { nick }) }, on: { click: () => chat.ignoreDm(conv) } }),
         h("button", { type: "button", class: "btn tiny danger", dataset: { key: `blk:${conv.key}` }, text: t("action.block"), attrs: { "aria-label": t("member.block_nick", { nick }) }, on: { click: () => chat.blockFromRequest(conv) } }),
-        h("button", { type: "button", class: "btn tiny", disabled: true, title: t("common.soon"), text: t("action.report") }),
+        h("button", { type: "button", class: "btn tiny", dataset: { key: `rep:${conv.key}` }, text: t("action.report"), attrs: { "aria-label": t("member.report_nick", { nick }), "aria-haspopup": "dialog" }, on: { click: () => chat.reportUser(conv.peer) } }),
       ),
     );
   }

@@ -4,11 +4,29 @@ import { t } from "./i18n.js";
 
 const TOAST_MS = 5000;
 
-/** A short, polite notification (role=status region in index.html). */
-export function toast(text, kind = "info") {
+/**
+ * A short, polite notification (role=status region in index.html).
+ * `opts.sticky`: stays until closed (decisions, outcomes); `opts.action`: {label, onClick}.
+ */
+export function toast(text, kind = "info", opts = {}) {
   const region = document.getElementById("toasts");
-  if (!region) return;
-  const el = h("div", { class: `toast ${kind}` }, h("span", { text }));
+  if (!region) return null;
+  const el = h("div", { class: `toast ${kind}` + (opts.sticky ? " sticky" : "") }, h("span", { class: "toast-text", text }));
+  if (opts.action) {
+    el.append(
+      h("button", {
+        type: "button",
+        class: "btn small toast-action",
+        text: opts.action.label,
+        on: {
+          click: () => {
+            el.remove();
+            opts.action.onClick();
+          },
+        },
+      }),
+    );
+  }
   const close = h("button", {
     type: "button",
     class: "btn ghost tiny icon",
@@ -18,8 +36,12 @@ export function toast(text, kind = "info") {
   });
   el.append(close);
   region.append(el);
-  while (region.children.length > 4) region.firstElementChild.remove();
-  setTimeout(() => el.remove(), TOAST_MS);
+  while (region.children.length > 5) {
+    const old = [...region.children].find((c) => !c.classList.contains("sticky")) || region.firstElementChild;
+    old.remove();
+  }
+  if (!opts.sticky) setTimeout(() => el.remove(), opts.ms || TOAST_MS);
+  return el;
 }
 
 /**
