@@ -39,7 +39,13 @@ async def client(base: str, index: int, messages: int, window: int, latencies: l
     async with httpx.AsyncClient(base_url=base) as http:
         r = await http.post(
             "/api/v1/session/guest",
-            json={"nickname": f"b{uuid.uuid4().hex[:10]}", "age": 30, "gender": "x", "region": "75", "accept_rules": True},
+            json={
+                "nickname": f"b{uuid.uuid4().hex[:10]}",
+                "age": 30,
+                "gender": "x",
+                "region": "75",
+                "accept_rules": True,
+            },
         )
         token = r.json()["token"]
     room = ROOMS[index % len(ROOMS)]
@@ -123,7 +129,9 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for n in args.nodes:
         r = asyncio.run(run(n, args.clients, args.messages, args.window))
-        print(f"| {r['nodes']} | {r['acked']} | {r['seconds']} | {r['msgs_per_s']} | {r['ack_p50_ms']} | {r['ack_p99_ms']} |")
+        print(
+            f"| {r['nodes']} | {r['acked']} | {r['seconds']} | {r['msgs_per_s']} | {r['ack_p50_ms']} | {r['ack_p99_ms']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -704,7 +704,7 @@ def free_port() -> int:
 
 
 def _raise_nofile() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -766,13 +766,25 @@ class Server:
         if self.target == "naive":
             return ["taskset", "-c", self.cpu, py, str(HERE / "naive_server.py"), "--port", str(self.port)], env
         env["BENCH_SERVER_CPU"] = self.cpu
-        return ["bash", str(HERE / "peers.sh"), "start", self.target, str(self.port), str(self.workdir / self.target)], env
+        return [
+            "bash",
+            str(HERE / "peers.sh"),
+            "start",
+            self.target,
+            str(self.port),
+            str(self.workdir / self.target),
+        ], env
 
     def start(self, timeout: float = 60.0) -> None:
         cmd, env = self.command()
         out = self.log.open("wb")
         self.proc = subprocess.Popen(
-            cmd, env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_raise_nofile,
+            cmd,
+            env=env,
+            cwd=self.workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_raise_nofile,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -938,14 +950,18 @@ class Bench:
         t_joined = time.monotonic()
         await self.stop_profiler(profiler, early=True)
         if pending:
-            ready = [c for c, t in zip(self.clients, tasks) if t in done and t.exception() is None]
-            for c, t in zip(self.clients, tasks):
+            ready = [c for c, t in zip(self.clients, tasks, strict=False) if t in done and t.exception() is None]
+            for c, t in zip(self.clients, tasks, strict=False):
                 if t in pending:
                     c.close()
             self.result["setup_incomplete"] = {
-                "joined": len(ready), "of": scn.clients, "seconds": round(t_joined - t_start, 1),
+                "joined": len(ready),
+                "of": scn.clients,
+                "seconds": round(t_joined - t_start, 1),
             }
-            self.log(f"setup did not finish within {self.args.setup_timeout:.0f}s: {len(ready)} of {scn.clients} joined")
+            self.log(
+                f"setup did not finish within {self.args.setup_timeout:.0f}s: {len(ready)} of {scn.clients} joined"
+            )
             if not measure_memory:
                 raise RuntimeError(f"setup did not finish within {self.args.setup_timeout:.0f}s")
             self.clients = ready
@@ -986,7 +1002,7 @@ class Bench:
         """Wait until the setup traffic (presence, counts) has been received."""
         await asyncio.sleep(quiet)
         for c in self.clients:
-            if isinstance(c, WSClient) or isinstance(c, IRCClient):
+            if isinstance(c, (WSClient, IRCClient)):
                 c.go_fast()
         await self.drain(quiet=0.5, limit=limit)
 
@@ -1078,7 +1094,11 @@ class Bench:
             "gen_cpu": round((b["gen_cpu"] - a["gen_cpu"]) / dt, 3),
             # CPU used by anything else on the machine meanwhile (other processes disturb the figures)
             "other_cpu": round(
-                max(0.0, (b["sys_busy"] - a["sys_busy"]) - (b["srv_cpu"] - a["srv_cpu"]) - (b["gen_cpu"] - a["gen_cpu"])) / dt, 3
+                max(
+                    0.0, (b["sys_busy"] - a["sys_busy"]) - (b["srv_cpu"] - a["srv_cpu"]) - (b["gen_cpu"] - a["gen_cpu"])
+                )
+                / dt,
+                3,
             ),
             "server_rss_mb": round(mem["rss"] / 2**20, 1),
             "server_peak_rss_mb": round(mem["hwm"] / 2**20, 1),
@@ -1125,8 +1145,10 @@ class Bench:
         rate = self.scn.start_deliveries if not args.start else args.start
         best: dict[str, Any] | None = None
         fail: dict[str, Any] | None = None
-        t_end = time.monotonic() + budget
-        while time.monotonic() < t_end:
+        t_end = time.monotonic() + budget  # a hard cap; re-measured windows make steps longer
+        for _ in range(args.max_steps):
+            if time.monotonic() > t_end:
+                break
             w = await self.measure(rate, args.step_warmup, args.step_seconds)
             w["target_deliveries_per_s"] = rate
             steps.append(w)
@@ -1138,6 +1160,21 @@ class Bench:
             if best is None or w["deliveries_per_s"] > best["deliveries_per_s"]:
                 best = w
             rate *= args.growth
+        # the first step failed: search downwards (halving) for a passing rate
+        low = fail["target_deliveries_per_s"] / 2 if fail is not None and best is None else 0
+        while best is None and low >= args.min_rate and self.server.alive():
+            self.rate = 0
+            await self.drain()
+            w = await self.measure(low, args.step_warmup, args.step_seconds)
+            w["target_deliveries_per_s"] = low
+            steps.append(w)
+            ok = self.passed(w)
+            self.show("down " + ("ok" if ok else "FAIL"), w)
+            if ok:
+                best = w
+            else:
+                fail = w
+                low /= 2
         # refine between the last passing and the failing rate (after draining the backlog)
         if fail is not None and best is not None:
             lo, hi = best["target_deliveries_per_s"], fail["target_deliveries_per_s"]
@@ -1159,6 +1196,8 @@ class Bench:
                 else:
                     hi = mid
         self.rate = 0
+        if fail is None:
+            self.log("ramp ended without a failing step (step or time limit): saturation is at least the best step")
         saturation = best["deliveries_per_s"] if best else 0.0
         out = {
             "saturation_deliveries_per_s": round(saturation, 0),
@@ -1166,6 +1205,7 @@ class Bench:
             "at_saturation": best,
             "first_failure": fail,
             "peak_delivered_per_s": round(max((s["deliveries_per_s"] for s in steps), default=0), 0),
+            "reached_failure": fail is not None,
             "generator_bound": any(s["gen_cpu"] >= 0.9 for s in steps if s is best or s is fail),
             "steps": steps,
         }
@@ -1189,10 +1229,28 @@ class Bench:
             return None
         self.profiled = True
         return subprocess.Popen(
-            ["taskset", "-c", self.args.gen_cpu or "1", str(Path(sys.executable).parent / "py-spy"), "record",
-             "--pid", str(self.server.pid), "--duration", str(int(seconds)), "--rate", "250", "--nonblocking",
-             "--gil", "--function", "--format", "raw", "--output", self.args.pyspy],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "taskset",
+                "-c",
+                self.args.gen_cpu or "1",
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(self.server.pid),
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                "250",
+                "--nonblocking",
+                "--gil",
+                "--function",
+                "--format",
+                "raw",
+                "--output",
+                self.args.pyspy,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     async def stop_profiler(self, profiler: subprocess.Popen[bytes] | None, early: bool = False) -> None:
@@ -1217,7 +1275,9 @@ class Bench:
             if args.mode == "full":
                 sat = self.result["ramp"]["saturation_deliveries_per_s"]
                 self.result["hold_half_saturation"] = await self.hold(sat * 0.5, args.hold_seconds, "hold 50% sat")
-                self.result["hold_fixed"] = await self.hold(args.deliveries, args.hold_seconds, f"hold {args.deliveries:,.0f}")
+                self.result["hold_fixed"] = await self.hold(
+                    args.deliveries, args.hold_seconds, f"hold {args.deliveries:,.0f}"
+                )
             if args.mode == "hold":
                 if args.deliveries:
                     rate = args.deliveries
@@ -1297,7 +1357,9 @@ class Bench:
         _raise_nofile()
         if self.args.wait_quiet > 0:
             await self.wait_quiet()
-        self.log(f"starting {self.args.target} on {HOST}:{self.port} (core {self.args.server_cpu}), workdir {self.workdir}")
+        self.log(
+            f"starting {self.args.target} on {HOST}:{self.port} (core {self.args.server_cpu}), workdir {self.workdir}"
+        )
         self.server.start()
         try:
             if self.scn.senders == 0 or self.args.mode == "idle":
@@ -1328,11 +1390,17 @@ class Bench:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description="Causerie benchmark load generator", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description="Causerie benchmark load generator", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--target", choices=sorted(TARGETS), default="causerie")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="fanout-1x500")
-    p.add_argument("--mode", choices=["full", "ramp", "hold", "idle", "durability"], default=None,
-                   help="default: idle for idle-10k, durability for durability, full otherwise")
+    p.add_argument(
+        "--mode",
+        choices=["full", "ramp", "hold", "idle", "durability"],
+        default=None,
+        help="default: idle for idle-10k, durability for durability, full otherwise",
+    )
     p.add_argument("--clients", type=int, help="override the scenario's client count")
     p.add_argument("--rooms", type=int, help="override the scenario's room count")
     p.add_argument("--senders", type=int, help="override the scenario's sender count")
@@ -1342,16 +1410,20 @@ def main() -> None:
     p.add_argument("--saturation", type=float, help="hold: known saturation (deliveries/s) instead of a ramp")
     p.add_argument("--start", type=float, help="ramp: first offered deliveries/s")
     p.add_argument("--growth", type=float, default=1.4, help="ramp: rate multiplier per step")
+    p.add_argument("--min-rate", type=float, default=1000.0, help="ramp: lowest rate tried when the first step fails")
     p.add_argument("--refine", type=int, default=2, help="ramp: bisection steps after the first failure")
     p.add_argument("--step-seconds", type=float, default=1.5)
     p.add_argument("--step-warmup", type=float, default=0.5)
-    p.add_argument("--ramp-budget", type=float, default=32.0, help="ramp: seconds at most before refining")
+    p.add_argument("--ramp-budget", type=float, default=60.0, help="ramp: seconds at most before refining")
+    p.add_argument(
+        "--max-steps", type=int, default=16, help="ramp: steps at most before refining (20k × 1.4^15 ≈ 3.1M)"
+    )
     p.add_argument("--hold-seconds", type=float, default=8.0)
     p.add_argument("--setup-timeout", type=float, default=240.0, help="entry+connect+join must finish within this")
     p.add_argument("--idle-seconds", type=float, default=5.0)
     p.add_argument("--min-ratio", type=float, default=0.95)
     p.add_argument("--max-other-cpu", type=float, default=0.3, help="re-measure a window when others used more cores")
-    p.add_argument("--remeasure", type=int, default=2, help="re-measurements at most per window")
+    p.add_argument("--remeasure", type=int, default=1, help="re-measurements at most per window")
     p.add_argument("--max-p99-ms", type=float, default=500.0)
     p.add_argument("--tick", type=float, default=0.002, help="sending granularity (s)")
     p.add_argument("--http-concurrency", type=int, default=32)
@@ -1364,11 +1436,19 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the work dir")
     p.add_argument("--json", help="append the result as one JSON line to this file")
     p.add_argument("--no-uvloop", action="store_true")
-    p.add_argument("--nice", type=int, default=int(os.environ.get("BENCH_NICE", "0")),
-                   help="priority of the generator and the server (e.g. -10 on a machine shared with other work)")
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=int(os.environ.get("BENCH_NICE", "0")),
+        help="priority of the generator and the server (e.g. -10 on a machine shared with other work)",
+    )
     p.add_argument("--pyspy", metavar="PATH", help="profile the server with py-spy (collapsed stacks, GIL holders)")
-    p.add_argument("--pyspy-phase", choices=["hold", "setup"], default="hold",
-                   help="when: the first hold, or the setup (guest entry, connect, join)")
+    p.add_argument(
+        "--pyspy-phase",
+        choices=["hold", "setup"],
+        default="hold",
+        help="when: the first hold, or the setup (guest entry, connect, join)",
+    )
     p.add_argument("--wait-quiet", type=float, default=20.0, help="wait up to this long for an idle machine")
     p.add_argument("--quiet-cpu", type=float, default=0.25, help="'idle': other processes use fewer cores than this")
     args = p.parse_args()
@@ -1398,6 +1478,7 @@ def main() -> None:
     result["nice"] = args.nice
     result["argv"] = sys.argv[1:]
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "a") as f:
             f.write(json.dumps(result) + "\n")
     summary = {k: v for k, v in result.items() if k not in ("ramp", "machine")}

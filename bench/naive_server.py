@@ -47,8 +47,18 @@ async def handler(ws: ServerConnection) -> None:
                     continue
                 SEQ[room] += 1
                 seq, mid, ts = SEQ[room], next(IDS), int(time.time() * 1000)
-                await ws.send(dumps({"type": "ack", "ref": msg["client_id"], "room": room, "seq": seq, "id": mid, "ts": ts}))
-                event = {"type": "message", "room": room, "seq": seq, "id": mid, "ts": ts, "author": {"nick": nick}, "text": msg["text"]}
+                await ws.send(
+                    dumps({"type": "ack", "ref": msg["client_id"], "room": room, "seq": seq, "id": mid, "ts": ts})
+                )
+                event = {
+                    "type": "message",
+                    "room": room,
+                    "seq": seq,
+                    "id": mid,
+                    "ts": ts,
+                    "author": {"nick": nick},
+                    "text": msg["text"],
+                }
                 broadcast(ROOMS[room], dumps(event))
             elif kind == "hello":
                 nick = str(msg.get("token") or nick)
@@ -57,7 +67,11 @@ async def handler(ws: ServerConnection) -> None:
                 room = msg["room"]
                 ROOMS[room].add(ws)
                 joined.add(room)
-                await ws.send(dumps({"type": "joined", "room": {"slug": room}, "members": len(ROOMS[room]), "ref": msg.get("ref")}))
+                await ws.send(
+                    dumps(
+                        {"type": "joined", "room": {"slug": room}, "members": len(ROOMS[room]), "ref": msg.get("ref")}
+                    )
+                )
             elif kind == "ping":
                 await ws.send(dumps({"type": "pong", "ref": msg.get("ref")}))
     except Exception:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarise a py-spy "raw" (collapsed stacks) profile: self and inclusive share per function.
 
-    python bench/pyspy_report.py profile.txt [--top 30] [--filter causerie]
+python bench/pyspy_report.py profile.txt [--top 30] [--filter causerie]
 """
 
 from __future__ import annotations

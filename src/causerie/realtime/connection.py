@@ -60,6 +60,9 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send_ = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
+_frame_counters: dict[type, Any] = {}
+
+
 class AsgiOutbound:
     """``Outbound`` over an ASGI WebSocket: bounded buffer, one writer task, one frame per drain."""
 
@@ -202,7 +205,10 @@ class Session:
             if self.bad_frames > self.s.settings.ws_max_bad_frames:
                 self.out.close(1008, "too many malformed frames")
             return
-        FRAMES.labels(type(frame).__name__).inc()
+        counter = _frame_counters.get(type(frame))
+        if counter is None:  # bind the labelled child once per frame type (labels() is costly)
+            counter = _frame_counters[type(frame)] = FRAMES.labels(type(frame).__name__)
+        counter.inc()
         ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
         try:
             await self._handlers[type(frame)](frame)

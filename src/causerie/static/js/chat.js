@@ -15,7 +15,7 @@ import { Directory } from "./directory.js";
 import { MembersPanel } from "./members.js";
 import { Sidebar } from "./sidebar.js";
 import { toast, keepFocus } from "./ui.js";
-import { memberLine, randomId, sameNick, shortTime, longTime } from "./format.js";
+import { memberLine, randomId, sameNick, shortTime } from "./format.js";
 import { showStatement, appealDecided, showMuted, hideSanction, showSafetyLevel } from "./decisions.js";
 import { reportDialog, reportAcknowledged, reportDecided } from "./report.js";
 import { mediaStatus, pictureErrorText } from "./pictures.js";
@@ -435,7 +435,8 @@ export class Chat {
       const conv = this.convs.get(pend.key);
       if (pend.kind === "join" && conv) {
         conv.joinRef = null;
-        toast(`${conv.info?.name || conv.slug} : ${text}`, "error");
+        const until = typeof ev.until === "number" ? ` (${t("mod.until", { time: shortTime(ev.until) })})` : "";
+        toast(`${conv.info?.name || conv.slug} : ${text}${until}`, "error");
         if (!conv.hasJoined) this.removeConv(conv);
         return;
       }
