@@ -217,13 +217,9 @@ class AccountService:
     async def _new_session(self, account: Account) -> str:
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
-        digest = hash_token(token)
         await self._store.create_session(
-            digest, account.id, now, now + self._ttl(account), self._settings.max_sessions_per_account
+            hash_token(token), account.id, now, now + self._ttl(account), self._settings.max_sessions_per_account
         )
-        # the session was just written with a full lifetime: the first hello needs no database round
-        # trip to find it, nor to extend it
-        self._cache[digest] = (account, now + 60.0)
         return token
 
     def _ttl(self, account: Account) -> float:
