@@ -46,6 +46,11 @@ _COMMON_PASSWORDS = frozenset(
 )
 
 
+# A session found in the database is trusted this long on this node without asking again. Short,
+# because a logout or the end of the oldest session on another node is only seen by asking again.
+SESSION_CACHE_SECONDS = 5.0
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -201,7 +206,7 @@ class AccountService:
             await self._store.extend_guest(account.id, now + self._settings.guest_ttl_hours * 3600)
         if len(self._cache) > 50_000:
             self._cache.clear()
-        self._cache[digest] = (account, now + 60.0)
+        self._cache[digest] = (account, now + SESSION_CACHE_SECONDS)
         return account
 
     async def logout(self, token: str) -> None:
