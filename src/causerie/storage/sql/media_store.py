@@ -11,7 +11,6 @@ report bundle appear together or not at all.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,20 +44,13 @@ from causerie.storage.sql.schema import (
     media_quarantine,
     report_bundles,
 )
-from causerie.storage.sql.store import SqlStore
+from causerie.storage.sql.store import SqlStoreExtension
 
 _IN_BATCH = 500  # values per IN (…) list
 
 
-class SqlMediaRecords:
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
-
-    def _tx(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._store._tx()
-
-    def _ro(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._store._ro()
+class SqlMediaRecords(SqlStoreExtension):
+    """Picture, bank, match and quarantine records, on the same database as ``SqlStore``."""
 
     # -- pictures -------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -71,21 +70,11 @@ from causerie.storage.sql.schema import (
     sanctions,
     statements,
 )
-from causerie.storage.sql.store import SqlStore
+from causerie.storage.sql.store import SqlStoreExtension
 
 
-class SqlModerationStore:
+class SqlModerationStore(SqlStoreExtension):
     """Moderation persistence, on the same database and writer as ``SqlStore``."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
-
-    # the base store's transaction helpers (one writer on SQLite; errors mapped to service_unavailable)
-    def _tx(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._store._tx()
-
-    def _ro(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._store._ro()
 
     # -- audit (used inside other transactions) ---------------------------------------------------
 

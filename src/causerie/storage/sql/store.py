@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -880,6 +880,23 @@ class SqlStore:
                 )
             ).first()
         return row is not None and bool(row.accepted)
+
+
+class SqlStoreExtension:
+    """Persistence of one feature (moderation, media) on the same database as a ``SqlStore``.
+
+    It borrows the store's transaction helpers, so it shares the single SQLite writer and the
+    mapping of connection failures to ``service_unavailable``.
+    """
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+
+    def _tx(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._store._tx()
+
+    def _ro(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._store._ro()
 
 
 # ---------------------------------------------------------------------------------------------
