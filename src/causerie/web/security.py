@@ -5,11 +5,15 @@ May import: stdlib, starlette, ``causerie.config``, ``causerie.errors``.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 
 from causerie.config import Settings
 
 SESSION_COOKIE = "causerie_session"
+# A long-lived random id for the browser (not the person): device bans and connection records.
+DEVICE_COOKIE = "causerie_device"
 CSRF_HEADER = "x-causerie-csrf"
 
 CSP = (
@@ -52,4 +56,19 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     value = headers.get("authorization", "")
     if value.lower().startswith("bearer "):
         return value[7:].strip() or None
+    return None
+
+
+_DEVICE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_device_id() -> str:
+    return secrets.token_hex(16)
+
+
+def device_id_from(cookies: Mapping[str, str]) -> str | None:
+    """The browser's device id from its cookies, or None when absent or not one we issued."""
+    value = cookies.get(DEVICE_COOKIE)
+    if value and _DEVICE_ID.fullmatch(value):
+        return value
     return None

@@ -142,6 +142,10 @@ connection_records = sa.Table(
     sa.Column("port", sa.Integer, nullable=True),
     sa.Column("user_agent", sa.String(256), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # the browser's long-lived device id (cookie ``causerie_device``), for device bans and the law
+    sa.Column("device_id", sa.String(64), nullable=True, index=True),
+    # when the connection ended (WebSocket connections; NULL for one-shot HTTP entries)
+    sa.Column("ended_at", sa.Float, nullable=True),
 )
 
 cases = sa.Table(
