@@ -916,6 +916,7 @@ class Bench:
         mem0 = self.server.memory()
         profiler = self.start_profiler("setup", 600)
         t_start = time.monotonic()
+        cpu_start = self.server.cpu_seconds()
         try:
             await asyncio.wait_for(target.enter(self.clients, self.args.http_concurrency), self.args.setup_timeout)
         except TimeoutError:
@@ -924,6 +925,7 @@ class Bench:
                 f"guest entry did not finish within {self.args.setup_timeout:.0f}s ({entered} of {scn.clients} entered)"
             ) from None
         t_entered = time.monotonic()
+        cpu_entered = self.server.cpu_seconds()
         mem_entered = self.server.memory()
         if scn.clients >= 1000 or t_entered - t_start > 1:
             self.log(f"entry: {scn.clients} guests in {t_entered - t_start:.2f}s")
@@ -948,6 +950,7 @@ class Bench:
         await asyncio.gather(*pending, return_exceptions=True)
         failures = [t.exception() for t in done if t.exception() is not None]
         t_joined = time.monotonic()
+        cpu_joined = self.server.cpu_seconds()
         await self.stop_profiler(profiler, early=True)
         if pending:
             ready = [c for c, t in zip(self.clients, tasks, strict=False) if t in done and t.exception() is None]
@@ -976,7 +979,14 @@ class Bench:
             "enter": round(t_entered - t_start, 3),
             "connect_join": round(t_joined - t_entered, 3),
             "total": round(t_joined - t_start, 3),
+            # server CPU (user + system) per client: survives a shared machine better than seconds
+            "entry_cpu_ms_per_client": round((cpu_entered - cpu_start) * 1000 / max(1, scn.clients), 3),
+            "connect_join_cpu_ms_per_client": round((cpu_joined - cpu_entered) * 1000 / max(1, scn.clients), 3),
         }
+        self.log(
+            f"server CPU per client: entry {self.result['setup_seconds']['entry_cpu_ms_per_client']} ms, "
+            f"connect+join {self.result['setup_seconds']['connect_join_cpu_ms_per_client']} ms"
+        )
         if measure_memory:
             self.result["memory_points"] = {"start": mem0, "entered": mem_entered}
         # senders: spread over the rooms; probes: non-senders, spread over the rooms

@@ -7,6 +7,7 @@
 #   bench/run.sh durability [TARGET...]     closed-loop senders, SQLite synchronous=FULL: acknowledged messages/s
 #   bench/run.sh all                        all of the above (about 20 minutes on an idle machine)
 #   bench/run.sh report                     print the tables from bench/results/*.jsonl
+#   bench/run.sh soak [soak.py flags]       honest users chatting while a flood and garbage hit the server
 #
 # TARGETs: causerie naive inspircd ngircd (default: all four, or $BENCH_TARGETS). The IRC peers need
 # `bench/peers.sh install` once. Each target gets a fresh server, pinned to core 0; the generator
@@ -27,6 +28,9 @@ shift || true
 if [ "$scenario" = "report" ]; then
     exec "$PY" "$HERE/report.py" "$RESULTS"
 fi
+if [ "$scenario" = "soak" ]; then  # honest users under attack (docs/performance.md, "Soak")
+    exec taskset -c "${BENCH_GEN_CPU:-1}" "$PY" "$HERE/soak.py" --json "$RESULTS/soak.jsonl" "$@"
+fi
 if [ "$scenario" = "all" ]; then
     for s in fanout-1x500 fanout-50x20 idle-10k durability; do
         "$0" "$s" "$@"
@@ -35,7 +39,7 @@ if [ "$scenario" = "all" ]; then
 fi
 case "$scenario" in
     fanout-1x500 | fanout-50x20 | idle-10k | durability) ;;
-    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 
 targets=("$@")

@@ -28,22 +28,33 @@ from causerie.protocol.codec import encode_event
 from causerie.protocol.messages import Counts
 from causerie.realtime.hub import Hub
 from causerie.realtime.moderation import LiveModeration
+from causerie.realtime.sessions import SessionEnds
 from causerie.safety import SafetyConfig, SafetyEngine
 from causerie.services.accounts import AccountService
 from causerie.services.audit import AuditService
 from causerie.services.container import Services
+from causerie.services.flood import FloodControl
+from causerie.services.humancheck import HumanCheck
+from causerie.services.legal import LegalService
 from causerie.services.media import HashBankService, MediaService, moderation_hooks
 from causerie.services.messages import MessageService
 from causerie.services.moderation import ModerationService
 from causerie.services.presence import PresenceService
+from causerie.services.privileges import PrivilegeService
+from causerie.services.records import ConnectionRecorder
+from causerie.services.retention import LegalHolds, RetentionService
 from causerie.services.rooms import RoomService
 from causerie.services.safety import SafetyService
+from causerie.services.safety_rules import RuleAdmin
 from causerie.services.social import SocialService
 from causerie.services.throttle import Throttle
+from causerie.services.transparency import TransparencyService
 from causerie.storage import migrate
 from causerie.storage.blobs import FileMediaStore, QuarantineVault, load_or_create_key, parse_key
+from causerie.storage.sql.legal_store import SqlLegalStore
 from causerie.storage.sql.media_store import SqlMediaRecords
 from causerie.storage.sql.moderation_store import SqlModerationStore
+from causerie.storage.sql.retention_store import SqlRetentionStore
 from causerie.storage.sql.store import SqlStore
 from causerie.web.app import create_app
 
@@ -84,17 +95,27 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     )
     broker, limiter = _broker(settings, clock, node_id)
     presence = PresenceService(broker, settings, node_id)
-    accounts = AccountService(store, settings, clock)
+    accounts = AccountService(store, settings, clock, broker)
     rooms = RoomService(store, settings, clock, presence)
     social = SocialService(store, settings, clock, broker, rooms, presence)
     messages = MessageService(store, settings, clock, broker, rooms, social, presence, limiter)
     moderation_store = SqlModerationStore(store)
     moderation = ModerationService(store, moderation_store, settings, clock, broker, accounts, rooms, social, messages)
     messages.pre_send.append(moderation.check_send)  # sanctions, room safety, emergency level
+    messages.post_send.append(moderation.after_send)  # hold_first_messages: count, queue held messages
     safety = SafetyService(SafetyEngine(SafetyConfig.from_settings(settings), clock=clock), store, broker, clock)
     safety.moderation = moderation
     messages.pre_send.append(safety.check)  # rules engine: block, hold for review, flag
     messages.post_send.append(safety.after_send)  # analysers: flags with evidence, safety nudges
+    throttle = Throttle(settings, limiter)
+    messages.flood = FloodControl(settings, limiter, throttle)  # per-address, new people, repeats (issue 5)
+    privileges = PrivilegeService(settings, clock, broker)
+    privileges.moderation = moderation
+    safety.privileges = privileges  # automated flags count against a new account's record
+    messages.pre_send.append(privileges.check_send)  # links, pictures
+    messages.dm_checks.append(privileges.check_dm)  # private messages to strangers, before the request exists
+    human_check = HumanCheck(settings, clock, limiter)
+    human_check.moderation = moderation
     rooms.entry_checks.append(moderation.check_join)  # bans, kicks, closed rooms
     services = Services(
         settings,
@@ -108,15 +129,22 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         messages,
         moderation=moderation,
         audit=AuditService(moderation_store, clock),
-        throttle=Throttle(settings, limiter),
+        throttle=throttle,
         safety=safety,
+        flood=messages.flood,
+        privileges=privileges,
+        human_check=human_check,
     )
     media = _media(settings, store, clock, limiter)
     moderation_hooks(media, moderation, services.audit)
     messages.media_resolver = media.attach  # pictures in messages (issue 6)
     services.media = media
+    retention, recorder = _records(services, store, moderation_store, settings, clock)  # issue 7
+    _legal(services, store, settings, clock)  # issue 7B
+    services.rule_admin = RuleAdmin(safety.engine, broker, services.audit, settings.safety_rules_dir)
     hub = Hub(gap_filler=messages.fill_gap)
     LiveModeration(hub, broker)  # kicks and closes decided by moderators, on this node's connections
+    SessionEnds(hub, broker)  # a session that ends (logout, the oldest beyond the limit) closes its sockets
     background: set[asyncio.Task[None]] = set()
 
     def blocks_changed(account: AccountId, blocked: set[AccountId]) -> None:
@@ -169,18 +197,28 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         await moderation.reload()
         moderation.start()
         await media.start()  # the hash-bank index: uploads are refused until it is loaded
+        recorder.start()  # WebSocket connection records, written in batches
+        retention.start()  # the retention purge, every retention_run_interval
         loop = asyncio.get_running_loop()
         counts = loop.create_task(_broadcast_counts(services, hub))
         gaps = loop.create_task(_periodic(settings.gap_check_seconds, catch_up))
+
+        async def rules_changed() -> None:  # rule files edited by hand in the operator folder
+            safety.engine.reload_if_changed()
+
+        rules = loop.create_task(_periodic(settings.safety_rules_check_seconds, rules_changed))
         log.info("causerie ready on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
             counts.cancel()
             gaps.cancel()
+            rules.cancel()
             await moderation.stop()
             await media.stop()
             await messages.stop()
+            await retention.stop()
+            await recorder.stop()  # writes what is queued
             presence.close()
             await broker.close()
             if isinstance(limiter, RedisRateLimiter):
@@ -220,6 +258,57 @@ def _media(settings: Settings, store: SqlStore, clock: Clock, limiter: RateLimit
         clock,
         limiter,
     )
+
+
+def _records(
+    services: Services,
+    store: SqlStore,
+    moderation_store: SqlModerationStore,
+    settings: Settings,
+    clock: Clock,
+) -> tuple[RetentionService, ConnectionRecorder]:
+    """Retention purge, legal holds, connection records and room display windows (issue 7, part A)."""
+    records = SqlRetentionStore(store)
+    media_records = SqlMediaRecords(store)
+    root, quarantine = media_dirs(settings)
+    # deleting a quarantined file needs no key: the vault's key is never loaded here
+    vault = QuarantineVault(quarantine, functools.partial(load_or_create_key, quarantine / "quarantine.key"))
+    retention = RetentionService(records, settings, clock, FileMediaStore(root), vault)
+    holds = LegalHolds(records, store, moderation_store, clock, media_records.legal_holds)
+    recorder = ConnectionRecorder(records, settings, clock)
+    services.retention = retention
+    services.holds = holds
+    services.records = recorder
+    services.moderation.case_hooks.append(holds.on_case)  # child-safety cases hold themselves and the account
+    moderation = services.moderation
+    services.messages.display_window = lambda room_id: moderation.safety_of(room_id).display_window_hours * 3600.0
+    return retention, recorder
+
+
+def _legal(services: Services, store: SqlStore, settings: Settings, clock: Clock) -> None:
+    """Evidence exports, reports to the authorities, trusted flaggers, GDPR, transparency (issue 7B)."""
+    root, quarantine = media_dirs(settings)
+    secret = settings.media_quarantine_key
+    key = (  # the quarantine key, loaded only when an export asks for quarantined files
+        parse_key(secret.get_secret_value())
+        if secret is not None
+        else functools.partial(load_or_create_key, quarantine / "quarantine.key")
+    )
+    legal_store = SqlLegalStore(store)
+    legal = LegalService(
+        legal_store,
+        settings,
+        clock,
+        services.audit,
+        services.moderation,
+        SqlMediaRecords(store),
+        FileMediaStore(root),
+        QuarantineVault(quarantine, key),
+        services.accounts,
+    )
+    services.moderation.priority_boost = legal.priority_boost  # trusted flaggers first (DSA art. 22)
+    services.legal = legal
+    services.transparency = TransparencyService(legal_store, settings, clock)
 
 
 async def _periodic(interval: float, job: Callable[[], Awaitable[None]]) -> None:

@@ -38,6 +38,11 @@ def serve(
     settings = _settings(host=host, port=port, database_url=database, redis_url=redis)
     setup_logging(settings.log_level, settings.log_json)
     built = build(settings)
+    ws: Any = "auto"  # the ASGI /ws route, through uvicorn's websockets protocol
+    if settings.ws_transport == "fast":
+        from causerie.web.fastws import protocol_class
+
+        ws = protocol_class(built.services, built.hub)  # /ws without ASGI (docs/architecture.md)
     uvicorn.run(
         built.asgi,
         host=settings.host,
@@ -53,6 +58,7 @@ def serve(
         access_log=False,
         loop="auto",
         http="auto",
+        ws=ws,
     )
 
 
@@ -262,6 +268,17 @@ def safety_eval(
 from causerie.cli_media import media_app  # noqa: E402
 
 app.add_typer(media_app, name="media")
+
+# --- records: retention and legal holds (issue 7) ---------------------------------------------------
+from causerie.cli_records import legal_app, retention_app  # noqa: E402
+
+app.add_typer(retention_app, name="retention")
+app.add_typer(legal_app, name="legal")  # the evidence export commands join this group
+
+# --- legal: evidence exports, art. 18 reports, trusted flaggers, transparency (issue 7B) -------------
+from causerie.cli_legal import transparency_app  # noqa: E402  (also adds its commands to `legal`)
+
+app.add_typer(transparency_app, name="transparency")
 
 if __name__ == "__main__":
     app()

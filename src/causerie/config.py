@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     )
     ws_ping_interval: float = Field(20.0, description="Seconds between WebSocket pings.")
     ws_ping_timeout: float = Field(20.0, description="Seconds to wait for a pong before closing.")
+    ws_transport: Literal["fast", "asgi"] = Field(
+        "fast",
+        description="WebSocket transport on `/ws`: `fast` (own asyncio protocol under uvicorn, no ASGI; "
+        "docs/performance.md) or `asgi` (the FastAPI route, the fallback).",
+    )
     presence_grace_seconds: float = Field(20.0, description="A disconnected member stays listed this long (seconds).")
     counts_interval_seconds: float = Field(2.0, description="Seconds between room member count broadcasts.")
     presence_heartbeat_seconds: float = Field(
@@ -225,6 +230,31 @@ class Settings(BaseSettings):
         10.0, description="Seconds between reloads of sanctions and room settings from the database (several nodes)."
     )
     moderation_page_max: int = Field(200, description="Most cases, appeals or audit entries per page.")
+    device_cookie_days: float = Field(
+        395.0, description="Lifetime of the browser's device-id cookie `causerie_device` (days; device bans)."
+    )
+    hold_first_messages_count: int = Field(
+        3,
+        description="Rooms with `hold_first_messages`: an account's first this many messages there are held "
+        "for review until a moderator restores them.",
+    )
+    misuse_notice_strikes: int = Field(
+        5,
+        description="DSA art. 23(2): manifestly unfounded reports within `misuse_window_days` that suspend a "
+        "reporter's reports (0: never).",
+    )
+    misuse_content_strikes: int = Field(
+        3,
+        description="DSA art. 23(1): upheld actions on manifestly illegal content within `misuse_window_days` "
+        "that suspend the author's account automatically (0: never).",
+    )
+    misuse_window_days: float = Field(90.0, description="Window over which DSA art. 23 strikes are counted (days).")
+    misuse_notice_suspension_days: float = Field(
+        30.0, description="How long a reporter's reports stay suspended for misuse (days)."
+    )
+    misuse_content_suspension_days: float = Field(
+        7.0, description="How long an account is suspended for frequent manifestly illegal content (days)."
+    )
 
     # --- hardening ---------------------------------------------------------------------------
     ip_limits_exempt: list[str] = Field(
@@ -357,6 +387,34 @@ class Settings(BaseSettings):
         30.0, description="Seconds between checks for changed hash banks (imports from the CLI or another node)."
     )
 
+    # --- legal: evidence exports, reports to authorities, transparency (issue 7B) --------------
+    legal_signing_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key that signs evidence bundles: base64 of the 32 raw bytes, or PEM "
+        "(`causerie legal keygen`). Wins over `legal_signing_key_file`.",
+    )
+    legal_signing_key_file: Path | None = Field(
+        None, description="PEM file of the Ed25519 key that signs evidence bundles (`causerie legal keygen`)."
+    )
+    legal_platform_url: str = Field(
+        "", description="The service's public address, written in reports to the authorities and bundles."
+    )
+    legal_contact_name: str = Field(
+        "", description="Point of contact for the authorities (DSA art. 11), written in reports to them."
+    )
+    legal_contact_email: str = Field("", description="Email of the point of contact for the authorities.")
+    legal_contact_phone: str = Field("", description="Phone number of the point of contact for the authorities.")
+    legal_export_context: int = Field(
+        10, description="Messages before and after each of an account's room messages included in its evidence export."
+    )
+    transparency_territorial_scope: list[str] = Field(
+        default_factory=lambda: [
+            *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE"),
+            *("IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"),
+        ],
+        description="Countries where moderation decisions apply (DSA Transparency Database `territorial_scope`).",
+    )
+
     # --- safety ------------------------------------------------------------------------------
     safety_enabled: bool = Field(True, description="Run the automated safety engine (rules and risk signals).")
     safety_rules_dir: Path | None = Field(
@@ -398,4 +456,152 @@ class Settings(BaseSettings):
     )
     safety_dm_window: int = Field(
         30, description="Messages of a private conversation read by the post-send grooming analysis."
+    )
+
+    # --- flood control and progressive privileges (issue 5) ------------------------------------
+    rate_message_per_ip_burst: int = Field(
+        30,
+        description="Messages all accounts of one client address (IPv4 /32, IPv6 /64) may send in a burst "
+        "(bucket size, shared); beyond, `rate_limited` + retry_after.",
+    )
+    rate_message_per_ip_per_second: float = Field(
+        4.0, description="Sustained messages per second per client address (refill of the bucket above)."
+    )
+    new_dms_per_account: int = Field(
+        10,
+        description="Private conversations one account may open with people it never exchanged with, per "
+        "`new_dms_window` (bucket, shared); beyond, `too_many_new_dms` + retry_after.",
+    )
+    new_dms_per_ip: int = Field(
+        30, description="New private conversations per client address per `new_dms_window` (bucket, shared)."
+    )
+    new_dms_window: float = Field(
+        3600.0,
+        description="Window of `new_dms_per_account` and `new_dms_per_ip` (seconds): the buckets refill over it.",
+    )
+    room_joins_per_account: int = Field(
+        60,
+        description="Room joins one account may make per `room_joins_window` (bucket, shared; a reconnect "
+        "rejoining its rooms counts); beyond, `too_many_joins` + retry_after.",
+    )
+    room_joins_per_ip: int = Field(
+        200, description="Room joins per client address per `room_joins_window` (bucket, shared)."
+    )
+    room_joins_window: float = Field(
+        600.0, description="Window of `room_joins_per_account` and `room_joins_per_ip` (seconds)."
+    )
+    report_burst_per_account: int = Field(
+        10,
+        description="Reports one account may file in a burst (bucket, shared, refilled at `reports_per_hour`); "
+        "beyond, `too_many_reports` + retry_after. Never applied to child-safety reports.",
+    )
+    reports_per_ip_per_hour: int = Field(
+        60,
+        description="Reports per client address per hour (bucket, shared); beyond, `too_many_reports`. Never "
+        "applied to child-safety reports.",
+    )
+    repeat_message_max: int = Field(
+        5,
+        description="Times one account may send the same text (normalised: case, accents, leetspeak, "
+        "separators) within `repeat_message_window`, across rooms and private messages; beyond, "
+        "`repeated_message` + retry_after. 0 = off.",
+    )
+    repeat_message_window: float = Field(600.0, description="Window of `repeat_message_max` (seconds).")
+    repeat_message_min_chars: int = Field(
+        8, description="Texts shorter than this (normalised) are not counted as repeats (`ok`, `lol`, `+1`)."
+    )
+    privilege_dm_strangers_minutes: float = Field(
+        10.0,
+        description="A new account may write privately to someone who has not accepted it (not a friend, no "
+        "accepted conversation) this many minutes after creation with a clean record; before, "
+        "`privilege_locked` with when it unlocks.",
+    )
+    privilege_links_minutes: float = Field(
+        30.0, description="A new account may send links this many minutes after creation with a clean record."
+    )
+    privilege_room_creation_minutes: float = Field(
+        60.0, description="A new account may create rooms this many minutes after creation with a clean record."
+    )
+    privilege_clean_record: bool = Field(
+        True,
+        description="A sanction or an automated flag against a new account restarts its privilege clocks "
+        "(pictures: `media_new_account_minutes`).",
+    )
+    human_check: bool = Field(
+        False,
+        description="Guest entry needs a solved proof-of-work challenge (self-hosted; also required while the "
+        "emergency level is at least `human_check_emergency_level`).",
+    )
+    human_check_emergency_level: int = Field(
+        2, description="Emergency level from which guest entry needs the human check even when `human_check` is off."
+    )
+    human_check_difficulty: int = Field(
+        16,
+        description="Leading zero bits the SHA-256 of challenge + nonce must have (each bit doubles the client's "
+        "work: 16 ≈ 65,000 hashes, under a second in a browser).",
+    )
+    human_check_ttl_seconds: float = Field(120.0, description="Seconds a human-check challenge stays valid.")
+    safety_rules_check_seconds: float = Field(
+        30.0, description="Seconds between checks of the operator rule folder for files changed by hand (reload)."
+    )
+    human_check_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key that signs challenges (set the same on every node); unset: random per process "
+        "(one node only).",
+    )
+
+    # --- records and retention (issue 7, part A; docs/privacy.md) ------------------------------
+    retention_enabled: bool = Field(
+        True, description="Run the retention purge inside the server every `retention_run_interval` seconds."
+    )
+    retention_run_interval: float = Field(3600.0, description="Seconds between two scheduled purges (per node).")
+    retention_batch_size: int = Field(
+        500, description="Rows deleted per transaction by the purge (each batch commits on its own: resumable)."
+    )
+    retention_room_messages_days: int = Field(
+        365, description="Room messages are deleted this many days after they were sent (operator policy; 0 = kept)."
+    )
+    retention_direct_messages_days: int = Field(
+        365, description="Private messages are deleted this many days after they were sent (0 = kept)."
+    )
+    retention_pictures_days: int = Field(
+        365,
+        description="Pictures (rows and files) are deleted this many days after upload, once no kept message "
+        "shows them (0 = kept).",
+    )
+    retention_quarantine_days: int = Field(
+        365,
+        description="Quarantined uploads not under legal hold are deleted this many days after upload (0 = kept).",
+    )
+    retention_cases_days: int = Field(
+        1095, description="Closed cases and their reports are deleted this many days after closing (0 = kept)."
+    )
+    retention_moderation_days: int = Field(
+        1095,
+        description="Moderation actions, statements of reasons and appeals are deleted this many days after the "
+        "action, once no sanction of it is in force (0 = kept).",
+    )
+    retention_audit_days: int = Field(
+        1825,
+        description="Audit entries older than this many days are deleted as a whole prefix of the chain, which "
+        "still verifies from the recorded purge point (0 = kept).",
+    )
+    retention_connection_records_days: int = Field(
+        365,
+        description="Connection records (IP, port, times, user agent, device, account) are kept this many days "
+        "after the connection ended (LCEN art. 6, décret 2021-1362: one year).",
+    )
+    retention_closed_accounts_days: int = Field(
+        365,
+        description="Account identification data is deleted this many days after the account was closed or the "
+        "guest expired (décret 2021-1362: one year) (0 = kept).",
+    )
+    records_flush_interval: float = Field(
+        1.0, description="Seconds between two writes of queued WebSocket connection records (one transaction each)."
+    )
+    records_batch_max: int = Field(1000, description="Connection records written per transaction at most.")
+    records_queue_max: int = Field(
+        100_000,
+        description="Connection records waiting to be written beyond which new ones are dropped and counted "
+        "(`causerie_connection_records_dropped_total`).",
     )

@@ -105,6 +105,7 @@ class ErrorCode(enum.StrEnum):
     APPEAL_EXISTS = "appeal_exists"
     APPEAL_SAME_MODERATOR = "appeal_same_moderator"
     APPEAL_DECIDED = "appeal_decided"
+    REPORTS_SUSPENDED = "reports_suspended"
     # hardening (issue 9)
     TOO_MANY_CONNECTIONS = "too_many_connections"
     FRAME_FLOOD = "frame_flood"
@@ -118,6 +119,17 @@ class ErrorCode(enum.StrEnum):
     BANK_NOT_FOUND = "bank_not_found"
 
     MESSAGE_BLOCKED = "message_blocked"
+    # flood control, progressive privileges, human check, rule files (issue 5)
+    TOO_MANY_NEW_DMS = "too_many_new_dms"
+    TOO_MANY_JOINS = "too_many_joins"
+    REPEATED_MESSAGE = "repeated_message"
+    PRIVILEGE_LOCKED = "privilege_locked"
+    HUMAN_CHECK_REQUIRED = "human_check_required"
+    HUMAN_CHECK_FAILED = "human_check_failed"
+    RULE_FILE_INVALID = "rule_file_invalid"
+    # legal (issue 7B)
+    SIGNING_KEY_MISSING = "signing_key_missing"
+    FLAGGER_KEY_INVALID = "flagger_key_invalid"
 
     @property
     def spec(self) -> _Spec:
@@ -288,6 +300,11 @@ _SPECS: dict[ErrorCode, _Spec] = {
         "Un recours doit être tranché par un autre modérateur que l'auteur de la décision.",
     ),
     ErrorCode.APPEAL_DECIDED: _Spec(409, "This appeal was already decided.", "Ce recours a déjà été tranché."),
+    ErrorCode.REPORTS_SUSPENDED: _Spec(
+        403,
+        "Your reports are suspended for frequent manifestly unfounded reports (DSA art. 23).",
+        "Vos signalements sont suspendus : trop de signalements manifestement infondés (DSA art. 23).",
+    ),
     # hardening (issue 9)
     ErrorCode.TOO_MANY_CONNECTIONS: _Spec(
         429,
@@ -317,6 +334,45 @@ _SPECS: dict[ErrorCode, _Spec] = {
         403,
         "This message breaks the rules and was not sent.",
         "Ce message enfreint les règles et n'a pas été envoyé.",
+    ),
+    ErrorCode.TOO_MANY_NEW_DMS: _Spec(
+        429,
+        "You have started too many new conversations; wait before writing to someone new.",
+        "Vous avez ouvert trop de nouvelles conversations ; attendez avant d'écrire à quelqu'un de nouveau.",
+    ),
+    ErrorCode.TOO_MANY_JOINS: _Spec(
+        429, "Too many rooms entered; wait a moment.", "Trop de salons rejoints ; patientez un instant."
+    ),
+    ErrorCode.REPEATED_MESSAGE: _Spec(
+        429,
+        "You have sent this same message too many times; wait before sending it again.",
+        "Vous avez envoyé ce même message trop de fois ; attendez avant de le renvoyer.",
+    ),
+    ErrorCode.PRIVILEGE_LOCKED: _Spec(
+        403,
+        "Your account is too new for this; it unlocks soon.",
+        "Votre compte est trop récent pour cela ; ce sera possible bientôt.",
+    ),
+    ErrorCode.HUMAN_CHECK_REQUIRED: _Spec(
+        403,
+        "Please complete the human check to enter.",
+        "Veuillez passer la vérification anti-robot pour entrer.",
+    ),
+    ErrorCode.HUMAN_CHECK_FAILED: _Spec(
+        403,
+        "The human check failed or expired; try again.",
+        "La vérification anti-robot a échoué ou expiré ; réessayez.",
+    ),
+    ErrorCode.RULE_FILE_INVALID: _Spec(422, "This rule file is invalid.", "Ce fichier de règles est invalide."),
+    ErrorCode.SIGNING_KEY_MISSING: _Spec(
+        503,
+        "No signing key is configured for evidence bundles (causerie legal keygen).",
+        "Aucune clé de signature n'est configurée pour les exports de preuves (causerie legal keygen).",
+    ),
+    ErrorCode.FLAGGER_KEY_INVALID: _Spec(
+        401,
+        "This trusted flagger key is unknown or revoked.",
+        "Cette clé de signaleur de confiance est inconnue ou révoquée.",
     ),
 }
 

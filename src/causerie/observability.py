@@ -24,6 +24,29 @@ SEND_LATENCY = Histogram(
     registry=REGISTRY,
 )
 DELIVERIES = Gauge("causerie_deliveries", "Events pushed to connections since start.", registry=REGISTRY)
+RETENTION_DELETED = Counter(
+    "causerie_retention_deleted_total",
+    "Rows deleted by the retention purge, by kind of data.",
+    ["kind"],
+    registry=REGISTRY,
+)
+RETENTION_RUNS = Counter("causerie_retention_runs_total", "Retention purges completed.", registry=REGISTRY)
+CONNECTION_RECORDS = Counter(
+    "causerie_connection_records_written_total", "WebSocket connection records written.", registry=REGISTRY
+)
+CONNECTION_RECORDS_DROPPED = Counter(
+    "causerie_connection_records_dropped_total",
+    "WebSocket connection records dropped because the write queue was full (records_queue_max).",
+    registry=REGISTRY,
+)
+MEDIA_DECODES_PEAK = Gauge(
+    "causerie_media_decodes_peak", "Most pictures decoded at once on this node since start.", registry=REGISTRY
+)
+MEDIA_DECODE_WAITS = Counter(
+    "causerie_media_decode_waits_total",
+    "Uploads that waited for a decoding slot (media_decode_concurrency reached).",
+    registry=REGISTRY,
+)
 
 
 def _drop_client_noise(record: logging.LogRecord) -> bool:

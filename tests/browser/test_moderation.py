@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -294,3 +295,36 @@ def test_ban_shows_the_final_screen_with_the_statement_and_appeal(people: Any) -
     expect(page.locator("#banned")).to_be_visible()
     expect(page.locator("#banned-until")).to_contain_text("Suspendu jusqu'au")
     expect(page.locator("#banned-statements .statement.kind-ban")).to_contain_text("Recours en cours d'examen")
+
+
+def test_a_banned_member_logs_in_to_the_suspended_screen_and_logs_out(people: Any, server: LiveServer) -> None:
+    person = people("suspendu", enter=False)
+    email = f"{person.nick.lower()}@example.org"
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        entry = {"nickname": person.nick, "age": 40, "gender": "m", "region": "75", "accept_rules": True}
+        registered = http.post("/api/v1/accounts", json={"email": email, "password": PASSWORD, **entry})
+        assert registered.status_code == 201, registered.text
+        admin = http.post("/api/v1/session/login", json={"login": ADMIN_EMAIL, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {admin.json()['token']}"}
+        banned = http.post(
+            "/api/v1/moderation/actions",
+            headers=headers,
+            json={"kind": "ban", "user": person.nick, "duration_seconds": 86400, "reason": "Spam répété."},
+        )
+        assert banned.status_code == 201, banned.text
+    page = person.page
+    # Logging in leads to the suspended screen: until when, the decision, an appeal, a way out.
+    page.locator("#tab-login").click()
+    page.fill("#f-login", email)
+    page.fill("#f-password", PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    expect(page.locator("#banned")).to_be_visible()
+    expect(page.locator("#chat")).to_be_hidden()
+    expect(page.locator("#banned-until")).to_contain_text("Suspendu jusqu'au")
+    expect(page.locator("#banned-statements .statement.kind-ban")).to_contain_text("Spam répété.")
+    # The session cookie is HttpOnly: the logout button asks the server to end it.
+    page.locator("#banned-logout").click()
+    expect(page.locator("#entry")).to_be_visible()
+    page.reload()
+    expect(page.locator("#entry")).to_be_visible()
+    expect(page.locator("#banned")).to_be_hidden()

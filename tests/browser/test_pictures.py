@@ -154,7 +154,9 @@ def test_new_account_sees_when_pictures_unlock(browser: Any, live_server: Any, u
         (room,) = ui.pick_rooms(page, 1, offset=3)
         page.locator(f'.room-card[data-slug="{room}"] .room-open').click()
         conv = page.locator("section.conv:not([hidden])")
-        conv.locator("button.attach").click()
+        attach = conv.locator("button.attach")
+        expect(attach).to_have_attribute("aria-disabled", "true")  # progressive privileges (docs/safety.md)
+        attach.click(force=True)  # still clickable: the click explains the wait
         preview = conv.locator(".attach-preview")
         expect(preview).to_be_visible()
         expect(preview.get_by_role("alert")).to_contain_text("Les images ne sont pas encore disponibles pour vous")

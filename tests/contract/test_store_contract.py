@@ -183,3 +183,47 @@ async def test_nickname_skeleton_is_unique_until_a_guest_expires(store_factory) 
         expires_at=NOW + 9000,
     )
     assert later.nickname == "Gina"
+
+
+async def test_dedup_matches_exact_author_and_client_id_pairs(store_factory) -> None:  # type: ignore[no-untyped-def]
+    """Batches larger than one lookup chunk; a client id reused by another author is a new message."""
+    store = store_factory()
+    authors = [await _account(store, f"pair{i}") for i in range(3)]
+    room = await _room(store, "pairs")
+    batch = [NewMessage(room, authors[i % 3], f"c{i}", f"m{i}", NOW) for i in range(900)]
+    first = await store.insert_messages(batch)
+    assert not any(r.duplicate for r in first)
+    crossed = [NewMessage(room, authors[(i + 1) % 3], f"c{i}", f"x{i}", NOW) for i in range(900)]
+    second = await store.insert_messages(crossed + batch)
+    assert [r.duplicate for r in second] == [False] * 900 + [True] * 900
+    assert [r.id for r in second[900:]] == [r.id for r in first]
+    assert [r.seq for r in second[:900]] == list(range(901, 1801))
+
+
+async def test_guest_and_session_in_one_transaction(store_factory) -> None:  # type: ignore[no-untyped-def]
+    store = store_factory()
+    common = {"age": 30, "gender": "f", "region": "75", "lang": "en"}
+    guest = await store.create_guest_session(
+        nickname="Hana", nick_skel="hana", created_at=NOW, expires_at=NOW + 60,
+        token_hash="t1", session_expires_at=NOW + 60, **common,
+    )  # fmt: skip
+    assert guest == await store.get_account(guest.id)
+    assert guest.kind is AccountKind.GUEST and guest.lang == "en"
+    assert await store.session_account("t1", NOW + 1) == guest
+    with pytest.raises(CauserieError) as taken:
+        await store.create_guest_session(
+            nickname="HANA", nick_skel="hana", created_at=NOW + 1, expires_at=NOW + 61,
+            token_hash="t2", session_expires_at=NOW + 61, **common,
+        )  # fmt: skip
+    assert taken.value.code is ErrorCode.NICKNAME_TAKEN
+    assert await store.session_account("t2", NOW + 2) is None  # nothing of the refused entry stays
+    # one refresh extends the session and the guest: the nickname stays held past its first expiry
+    await store.refresh_session("t1", NOW + 600, guest.id, NOW + 600)
+    assert await store.session_account("t1", NOW + 300) == guest
+    assert await store.nickname_holder("hana", NOW + 300) == guest.id
+    # once the guest expired, its nickname goes to the next entry
+    later = await store.create_guest_session(
+        nickname="Hana", nick_skel="hana", created_at=NOW + 700, expires_at=NOW + 800,
+        token_hash="t3", session_expires_at=NOW + 800, **common,
+    )  # fmt: skip
+    assert later.id != guest.id and await store.nickname_holder("hana", NOW + 700) == later.id

@@ -104,6 +104,9 @@ async def test_session_cookies_are_httponly_lax_and_secure_behind_tls(
 
 # Entry points that need no session: nothing to forge with a victim's cookie.
 NO_SESSION = {("post", "/api/v1/session/guest"), ("post", "/api/v1/session/login"), ("post", "/api/v1/reports/public")}
+# trusted flaggers' notices authenticate with an API key in the Authorization header only (never a
+# cookie), which a cross-site form cannot set: no CSRF exposure (issue 7B, docs/legal.md)
+NO_SESSION.add(("post", "/api/v1/notices"))
 
 
 async def test_every_cookie_authenticated_write_needs_the_csrf_header(live_server: LiveServer) -> None:
@@ -157,7 +160,7 @@ REQUIRED_CSP = {
 
 async def test_every_html_response_has_a_strict_csp_and_the_security_headers(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.base_url) as http:
-        html_paths = ["/", "/static/index.html", "/docs", "/redoc", "/docs/oauth2-redirect"]
+        html_paths = ["/", "/static/index.html"]
         static = [m.group(1) for m in re.finditer(r'(?:src|href)="(/static/[^"]+)"', (await http.get("/")).text)]
         checked = 0
         for path in html_paths + static + ["/api/v1/meta", "/healthz", "/api/v1/nothing"]:
@@ -180,6 +183,21 @@ async def test_every_html_response_has_a_strict_csp_and_the_security_headers(liv
             assert headers["x-frame-options"] == "DENY", path
             assert headers["referrer-policy"] == "no-referrer", path
         assert checked >= len(html_paths)
+
+
+async def test_no_api_explorer_page_only_the_generated_openapi_document(live_server: LiveServer) -> None:
+    """Swagger UI and ReDoc need scripts from a CDN that the CSP blocks: they are not served (a
+    404, not a page that cannot work); /openapi.json, generated from the routes, is."""
+    async with httpx.AsyncClient(base_url=live_server.base_url) as http:
+        for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+            response = await http.get(path)
+            assert response.status_code == 404, path
+            assert not response.headers.get("content-type", "").startswith("text/html"), path
+            assert "cdn" not in response.text.lower(), path
+        document = await http.get("/openapi.json")
+    assert document.status_code == 200 and document.headers["content-type"] == "application/json"
+    paths = document.json()["paths"]
+    assert {"/api/v1/session/guest", "/api/v1/session/login", "/api/v1/rooms"} <= set(paths)
 
 
 # -- logs ---------------------------------------------------------------------------------------------

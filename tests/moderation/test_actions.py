@@ -155,14 +155,21 @@ async def test_a_banned_user_is_disconnected_and_cannot_come_back(cast: Cast) ->
     refusal = await again.expect("error")
     assert refusal["code"] == "banned" and refusal["until"] == until
     assert await close_code(again) == 4003
-    # no new session: login refused with banned + until; chat APIs refused too
+    # a new login gets only a restricted session (statements, appeal, log out), saying until when;
+    # chat APIs are refused
     response = httpx.post(
         f"{villain.base_url}/api/v1/session/login",
         json={"login": f"{villain.nick.lower()}@example.org", "password": PASSWORD},
         timeout=10,
     )
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "banned" and response.json()["error"]["until"] == until
+    assert response.status_code == 200
+    assert response.json()["banned"]["until"] == until
+    restricted = httpx.get(
+        f"{villain.base_url}/api/v1/rooms",
+        headers={"Authorization": f"Bearer {response.json()['token']}"},
+        timeout=10,
+    )
+    assert restricted.status_code == 403 and restricted.json()["error"]["until"] == until
     await refused(villain, "GET", "/api/v1/rooms", "banned", 403)
     # but the decision itself stays readable (to appeal it)
     mine = await ok(villain, "GET", "/api/v1/me/statements")

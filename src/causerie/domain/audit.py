@@ -99,15 +99,19 @@ class ChainReport:
     problem: str = ""
 
 
-def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> ChainReport:
+def verify_chain(
+    entries: Iterable[AuditEntry], head: tuple[int, str] | None = None, base: tuple[int, str] = (0, GENESIS_HASH)
+) -> ChainReport:
     """Check a whole chain, in id order; name the first broken entry.
 
     Args:
         entries: every entry, ordered by id.
         head: the (last id, last hash) the store recorded, if it keeps one: catches a truncated tail.
+        base: the (id, hash) of the last entry the retention purge deleted (a whole prefix is deleted at
+            once): the chain starts after it. ``(0, GENESIS_HASH)`` when nothing was purged.
     """
-    expected_id = 1
-    prev = GENESIS_HASH
+    expected_id = base[0] + 1
+    prev = base[1]
     checked = 0
     for e in entries:
         if e.id != expected_id:
@@ -129,8 +133,7 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None = N
         prev = e.hash
         expected_id += 1
         checked += 1
-    if head is not None and head[0] > 0 and (head[0] != checked or head[1] != prev):
-        return ChainReport(
-            False, checked, prev, checked + 1 if head[0] > checked else head[0], "chain head does not match"
-        )
+    last = base[0] + checked
+    if head is not None and head[0] > 0 and (head[0] != last or head[1] != prev):
+        return ChainReport(False, checked, prev, last + 1 if head[0] > last else head[0], "chain head does not match")
     return ChainReport(True, checked, prev)

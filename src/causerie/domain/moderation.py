@@ -101,6 +101,22 @@ class ReportCategory(enum.StrEnum):
     RULES_BREACH = "rules_breach"
 
 
+# Labels of the categories (French, English), as the report form shows them.
+CATEGORY_LABELS: dict[ReportCategory, tuple[str, str]] = {
+    ReportCategory.CHILD_SEXUAL_ABUSE: ("Abus sexuel ou exploitation d'enfant", "Child sexual abuse or exploitation"),
+    ReportCategory.MINOR_AT_RISK: ("Un mineur en danger", "A minor at risk"),
+    ReportCategory.SEXUAL_SOLICITATION: (
+        "Sollicitation sexuelle ou prostitution",
+        "Sexual solicitation or prostitution",
+    ),
+    ReportCategory.DRUGS: ("Drogues", "Drugs"),
+    ReportCategory.VIOLENCE_THREAT_AMBUSH: ("Violence, menaces ou guet-apens", "Violence, threats or an ambush"),
+    ReportCategory.HARASSMENT_HATE: ("Harcèlement ou haine", "Harassment or hate"),
+    ReportCategory.SCAM_SPAM: ("Arnaque ou spam", "Scams or spam"),
+    ReportCategory.OTHER_ILLEGAL: ("Autre contenu illicite", "Other illegal content"),
+    ReportCategory.RULES_BREACH: ("Non-respect des règles", "Breach of the rules"),
+}
+
 # Base priority per category. Child safety, then threats to life or safety (DSA art. 18), come first
 # whatever the other signals say: every bonus together stays below the gap between these tiers.
 CATEGORY_BASE: dict[ReportCategory, int] = {
@@ -239,6 +255,7 @@ class Report:
     room_id: RoomId | None
     outcome: Outcome | None = None
     outcome_at: float | None = None
+    reporter_ip: str | None = None  # kept for DSA art. 23 strikes on anonymous reports; never shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +299,8 @@ class ActionKind(enum.StrEnum):
     KICK = "kick"
     BAN = "ban"
     BAN_IP = "ban_ip"
+    BAN_DEVICE = "ban_device"  # the device ids seen for an account, or one given device id
+    SUSPEND_REPORTS = "suspend_reports"  # DSA art. 23(2): manifestly unfounded notices (automatic)
     SHADOW_HIDE = "shadow_hide"
     SLOW_MODE = "slow_mode"
     LOCK_ROOM = "lock_room"
@@ -294,6 +313,8 @@ class ActionKind(enum.StrEnum):
     UNMUTE = "unmute"
     UNBAN = "unban"
     LIFT_IP_BAN = "lift_ip_ban"
+    LIFT_DEVICE_BAN = "lift_device_ban"
+    LIFT_REPORT_SUSPENSION = "lift_report_suspension"
     UNSHADOW = "unshadow"
     REVERSE_DECISION = "reverse_decision"  # an appeal reversed a decision that has no specific undo (warn, kick)
 
@@ -308,6 +329,8 @@ USER_ACTIONS = frozenset(
         ActionKind.KICK,
         ActionKind.BAN,
         ActionKind.BAN_IP,
+        ActionKind.BAN_DEVICE,
+        ActionKind.SUSPEND_REPORTS,
         ActionKind.SHADOW_HIDE,
     }
 )
@@ -334,6 +357,8 @@ REVERSAL: dict[ActionKind, ActionKind] = {
     ActionKind.MUTE: ActionKind.UNMUTE,
     ActionKind.BAN: ActionKind.UNBAN,
     ActionKind.BAN_IP: ActionKind.LIFT_IP_BAN,
+    ActionKind.BAN_DEVICE: ActionKind.LIFT_DEVICE_BAN,
+    ActionKind.SUSPEND_REPORTS: ActionKind.LIFT_REPORT_SUSPENSION,
     ActionKind.SHADOW_HIDE: ActionKind.UNSHADOW,
 }
 
@@ -344,6 +369,15 @@ class SanctionKind(enum.StrEnum):
     ROOM_BAN = "room_ban"  # after a kick: cannot re-enter the room until `until`
     SHADOW = "shadow"
     IP_BAN = "ip_ban"
+    DEVICE_BAN = "device_ban"  # device_id set: no guest entry, login or registration from that browser
+    REPORT_BAN = "report_ban"  # DSA art. 23(2): reports refused (account_id, or ip_range of a /32 or /128)
+
+
+class StrikeKind(enum.StrEnum):
+    """DSA art. 23 misuse strikes (table ``misuse_strikes``)."""
+
+    NOTICE = "notice"  # a report a moderator marked manifestly unfounded (against its reporter)
+    CONTENT = "content"  # an upheld action on manifestly illegal content (against its author)
 
 
 class MessageState(enum.StrEnum):
@@ -363,6 +397,7 @@ class Sanction:
     account_id: AccountId | None = None
     room_id: RoomId | None = None
     ip_range: str | None = None
+    device_id: str | None = None
 
     def active(self, now: float) -> bool:
         return self.until is None or self.until > now
@@ -376,6 +411,19 @@ class NewSanction:
     account_id: AccountId | None = None
     room_id: RoomId | None = None
     ip_range: str | None = None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewStrike:
+    """One DSA art. 23 strike: against an account, or an entry address (anonymous notices)."""
+
+    kind: StrikeKind
+    created_at: float
+    account_id: AccountId | None = None
+    ip: str | None = None
+    report_id: int | None = None
+    case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,6 +570,18 @@ RULES: dict[str, tuple[str, str]] = {
         "Règles de Causerie, art. 6 : mesure de sécurité pour protéger les utilisateurs.",
         "Causerie rules, clause 6: safety measure to protect users.",
     ),
+    "dsa.misuse_notices": (
+        "Règlement (UE) 2022/2065 sur les services numériques, art. 23, § 2 : suspension du traitement des "
+        "signalements d'une personne qui soumet fréquemment des signalements manifestement infondés.",
+        "Regulation (EU) 2022/2065 (Digital Services Act) art. 23(2): suspension of the processing of notices "
+        "from a person who frequently submits manifestly unfounded notices.",
+    ),
+    "dsa.misuse_content": (
+        "Règlement (UE) 2022/2065 sur les services numériques, art. 23, § 1 : suspension d'un utilisateur qui "
+        "fournit fréquemment des contenus manifestement illicites.",
+        "Regulation (EU) 2022/2065 (Digital Services Act) art. 23(1): suspension of a user who frequently "
+        "provides manifestly illegal content.",
+    ),
 }
 DEFAULT_RULE: dict[ReportCategory, str] = {
     ReportCategory.CHILD_SEXUAL_ABUSE: "law.csam",
@@ -555,6 +615,14 @@ _DECISIONS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.BAN_IP: (
         "Interdiction d'accès depuis votre adresse réseau{until}.",
         "No access from your network address{until}.",
+    ),
+    ActionKind.BAN_DEVICE: (
+        "Interdiction d'accès depuis votre appareil (navigateur){until}.",
+        "No access from your device (browser){until}.",
+    ),
+    ActionKind.SUSPEND_REPORTS: (
+        "Suspension du traitement de vos signalements{until}.",
+        "Suspension of the processing of your reports{until}.",
     ),
     ActionKind.SHADOW_HIDE: (
         "Vos messages ne sont plus visibles par les autres utilisateurs{until}.",
@@ -659,10 +727,11 @@ def report_ack_text(lang: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RoomSafety:
-    """A room's safety settings. Enforced today: slow mode, minimum account age, lock, close.
+    """A room's safety settings. Enforced: slow mode, minimum account age, lock, close and
+    ``hold_first_messages`` (an account's first ``hold_first_messages_count`` messages in the room
+    are held for review: only the author sees them until a moderator restores them).
 
-    ``pictures`` and ``hold_first_messages`` and ``rule_packs`` are stored for the issues that
-    bring pictures, the review queue for held messages and the rules engine.
+    ``pictures`` and ``rule_packs`` are read by the media service and the rules engine.
     """
 
     preset: str = "discussion"
@@ -673,6 +742,9 @@ class RoomSafety:
     rule_packs: tuple[str, ...] = ("base",)
     locked: bool = False  # only the room's moderators may post
     closed: bool = False  # nobody may enter or post
+    # "ephemeral to users, retained for the law" (issue 7): users see only the last this many hours of
+    # history (0: all); older messages stay stored until the retention purge deletes them
+    display_window_hours: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -684,6 +756,7 @@ class RoomSafety:
             "rule_packs": list(self.rule_packs),
             "locked": self.locked,
             "closed": self.closed,
+            "display_window_hours": self.display_window_hours,
         }
 
     @classmethod
@@ -697,6 +770,7 @@ class RoomSafety:
             rule_packs=tuple(str(p) for p in data.get("rule_packs", ("base",))),
             locked=bool(data.get("locked", False)),
             closed=bool(data.get("closed", False)),
+            display_window_hours=int(data.get("display_window_hours", 0)),
         )
 
 
@@ -828,6 +902,9 @@ class ActiveSanctions:
     room_bans: dict[tuple[AccountId, RoomId], Sanction] = field(default_factory=dict)
     shadowed: dict[AccountId, Sanction] = field(default_factory=dict)
     ip_bans: list[tuple[IpNetwork, Sanction]] = field(default_factory=list)
+    device_bans: dict[str, Sanction] = field(default_factory=dict)
+    report_bans: dict[AccountId, Sanction] = field(default_factory=dict)
+    report_ip_bans: list[tuple[IpNetwork, Sanction]] = field(default_factory=list)
 
     @classmethod
     def build(cls, sanctions: Iterable[Sanction]) -> ActiveSanctions:
@@ -845,7 +922,31 @@ class ActiveSanctions:
                 out.shadowed[s.account_id] = _longer(out.shadowed.get(s.account_id), s)
             elif s.kind is SanctionKind.IP_BAN and s.ip_range:
                 out.ip_bans.append((parse_ip_range(s.ip_range), s))
+            elif s.kind is SanctionKind.DEVICE_BAN and s.device_id:
+                out.device_bans[s.device_id] = _longer(out.device_bans.get(s.device_id), s)
+            elif s.kind is SanctionKind.REPORT_BAN and s.account_id is not None:
+                out.report_bans[s.account_id] = _longer(out.report_bans.get(s.account_id), s)
+            elif s.kind is SanctionKind.REPORT_BAN and s.ip_range:
+                out.report_ip_bans.append((parse_ip_range(s.ip_range), s))
         return out
+
+    def device_ban(self, device_id: str | None, now: float) -> Sanction | None:
+        if not device_id:
+            return None
+        s = self.device_bans.get(device_id)
+        return s if s is not None and s.active(now) else None
+
+    def report_ban(self, account: AccountId | None, ip: str | None, now: float) -> Sanction | None:
+        """A reporter's DSA art. 23(2) suspension: by account, or by address for anonymous reports."""
+        if account is not None:
+            s = self.report_bans.get(account)
+            return s if s is not None and s.active(now) else None
+        if not ip:
+            return None
+        for net, x in self.report_ip_bans:
+            if x.active(now) and ip_in(ip, (net,)):
+                return x
+        return None
 
     def ban(self, account: AccountId, now: float) -> Sanction | None:
         s = self.bans.get(account)

@@ -278,12 +278,12 @@ def is_reserved(nick_skeleton: str, reserved_skeletons: frozenset[str]) -> bool:
     """
     if not nick_skeleton:
         return False
-    for word in reserved_skeletons:
-        if not word:
-            continue
-        if nick_skeleton == word:
-            return True
-        if len(word) > SHORT_RESERVED_LEN and (nick_skeleton.startswith(word) or nick_skeleton.endswith(word)):
+    if nick_skeleton in reserved_skeletons:
+        return True
+    # a reserved word the name starts or ends with is one of its prefixes or suffixes: as many set
+    # look-ups as the name has characters, however many words are reserved
+    for k in range(SHORT_RESERVED_LEN + 1, len(nick_skeleton) + 1):
+        if nick_skeleton[:k] in reserved_skeletons or nick_skeleton[-k:] in reserved_skeletons:
             return True
     return False
 
@@ -328,6 +328,38 @@ def _dropped_in_message(ch: str) -> bool:
     # Private use (Co) and code points unassigned in Python's Unicode database (Cn) are kept:
     # the latter include emoji newer than the interpreter. Noncharacters are not text.
     return _is_noncharacter(ord(ch))
+
+
+# Fast paths of _clean (tests/unit/domain/test_text_fast.py checks them against the loops).
+_LOW_LIMIT = "\u0300"
+_LOW_DROPPED_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\xad]")  # after newlines became "\n"
+_TAGS_START = "\U000e0000"
+_TABLE_MAX = 8192  # cached code points per table; an attacker cycling through Unicode only refills it
+
+
+class _DropTable(dict[int, "int | None"]):
+    """A ``str.translate`` table filled on demand: ``None`` drops a code point, itself keeps it."""
+
+    def __missing__(self, cp: int) -> int | None:
+        if len(self) >= _TABLE_MAX:
+            self.clear()
+        value = None if _dropped_in_message(chr(cp)) else cp
+        self[cp] = value
+        return value
+
+
+class _MarkTable(dict[str, bool]):
+    """Whether a character is a combining mark, cached."""
+
+    def __missing__(self, ch: str) -> bool:
+        if len(self) >= _TABLE_MAX:
+            self.clear()
+        value = self[ch] = _is_mark(ch)
+        return value
+
+
+_DROP_TABLE = _DropTable()
+_MARK_TABLE = _MarkTable()
 
 
 def _base_category(chars: list[str], i: int) -> str:
@@ -409,9 +441,17 @@ def _clean(text: str, max_combining: int) -> str:
     if max_combining < 0:
         raise ValueError("max_combining must be >= 0")
     text = _NEWLINES_RE.sub("\n", text)
-    text = _drop_invisibles(text)
+    top = max(text) if text else ""
+    if top < _LOW_LIMIT:
+        # Fast path (most chat lines): below U+0300 there is no combining mark and nothing that
+        # NFC changes, and the only characters to drop are C0/C1 controls and the soft hyphen.
+        return _LOW_DROPPED_RE.sub("", text)
+    # ZWJ and tags are decided in context (the loop); otherwise the same filter as a cached table
+    text = _drop_invisibles(text) if ZWJ in text or top >= _TAGS_START else text.translate(_DROP_TABLE)
     text = unicodedata.normalize("NFC", text)
     while True:
+        if not any(map(_MARK_TABLE.__getitem__, text)):
+            return text
         capped = _cap_marks(text, max_combining)
         if capped == text:
             return text
@@ -430,9 +470,12 @@ def sanitize_message(text: str, *, max_combining: int) -> str:
     a row become two, and the whole text is stripped. An empty result means "nothing to say":
     the caller refuses it with ``MESSAGE_EMPTY``. Pure and idempotent.
     """
+    if text.isascii() and text.isprintable() and max_combining >= 0:
+        return text.strip()  # the common case: one line, nothing to drop, nothing NFC changes
     text = _clean(text, max_combining)
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    text = _BLANK_LINES_RE.sub("\n\n\n", text)
+    if "\n" in text:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+        text = _BLANK_LINES_RE.sub("\n\n\n", text)
     return text.strip()
 
 

@@ -302,6 +302,7 @@ class CaseEvent(_Event, tag="case"):
     escalated: bool = False
     assigned_to: int | None = None
     room: str | None = None
+    nick: str | None = None  # the reported user (or the reported message's author)
 
 
 class AppealDecided(_Event, tag="appeal_decided"):

@@ -48,7 +48,10 @@ from causerie.protocol.messages import (
 )
 from causerie.realtime.flood import FrameGate, frame_ref
 from causerie.realtime.hub import Hub
+from causerie.realtime.port import Outbound
+from causerie.services.accounts import hash_token
 from causerie.services.container import Services
+from causerie.services.records import Peer
 from causerie.services.rooms import member_of
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class AsgiOutbound:
         self.reader: asyncio.Task[Any] | None = None
         self.abandoned = False
         self.session: Session | None = None  # set by serve(); moderation reaches the session through it
+        self.token_hash: str | None = None  # the session token it authenticated with (closed when it ends)
 
     def push(self, payload: bytes) -> None:
         if self._close is not None:
@@ -159,14 +163,18 @@ class AsgiOutbound:
 class Session:
     """One authenticated WebSocket connection speaking protocol version 1."""
 
-    def __init__(self, services: Services, hub: Hub, account: Account, out: AsgiOutbound, lang: str) -> None:
+    def __init__(
+        self, services: Services, hub: Hub, account: Account, out: Outbound, lang: str, host: str | None = None
+    ) -> None:
         self.s = services
+        self.host = host  # the client address (per-address flood buckets)
         self.hub = hub
         self.account = account
         self.out = out
         self.lang = lang
         self.rooms: dict[str, RoomId] = {}  # joined public/invite rooms, by slug
         self.bad_frames = 0
+        self.record = 0  # the key of its connection record (services.records), 0: none
         self._in_flight: set[asyncio.Task[None]] = set()
         self._typing: dict[RoomId, float] = {}
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
@@ -232,6 +240,8 @@ class Session:
         direct = room.kind is RoomKind.DIRECT
         if not direct and room.slug not in self.rooms and len(self.rooms) >= s.settings.max_rooms_joined:
             raise CauserieError(ErrorCode.TOO_MANY_ROOMS_JOINED)
+        if not direct and s.flood is not None:  # joins per account and per address (docs/limits.md)
+            await s.flood.join(self.account.id, self.host)
         blocked = await s.social.blocked(self.account.id)
         if direct:
             # direct conversations are delivered per account; join only replays what was missed
@@ -286,13 +296,20 @@ class Session:
         if frame.to is not None:
             recipient = await s.social.find_user(frame.to)
             pending = await s.messages.submit_direct(
-                self.account, recipient, frame.text, frame.client_id, frame.reply_to, media=frame.media
+                self.account, recipient, frame.text, frame.client_id, frame.reply_to, media=frame.media, host=self.host
             )
         elif frame.room is not None:
             room = await s.rooms.get(frame.room)
             joined = frame.room in self.rooms
             pending = await s.messages.submit_to_room(
-                self.account, room, frame.text, frame.client_id, frame.reply_to, joined=joined, media=frame.media
+                self.account,
+                room,
+                frame.text,
+                frame.client_id,
+                frame.reply_to,
+                joined=joined,
+                media=frame.media,
+                host=self.host,
             )
         else:
             raise CauserieError(ErrorCode.BAD_FRAME, "send needs room or to")
@@ -366,6 +383,88 @@ def _until(exc: CauserieError) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _hello_token(raw: str | bytes) -> str | None:
+    """The session token an admitted ``hello`` carries, if any."""
+    hello = decode_frame(raw)
+    return hello.token if isinstance(hello, Hello) and hello.token else None
+
+
+class Refusal:
+    """A ``hello`` that is refused: ``events`` (encoded) are sent, then a close with ``code``/``reason``."""
+
+    __slots__ = ("code", "events", "reason")
+
+    def __init__(self, code: ErrorCode, events: tuple[bytes, ...] = ()) -> None:
+        self.code = code.close_code or 1008
+        self.reason = code.value
+        self.events = events
+
+
+async def admit(
+    services: Services, hub: Hub, raw: str | bytes, account: Account | None, lang: str
+) -> tuple[Account, str] | Refusal:
+    """Check the first frame of a connection (``hello``), whatever the transport.
+
+    Returns the authenticated account and the language, or the refusal to send. ``account`` comes
+    from the session cookie, if any; a token in ``hello`` takes precedence.
+    """
+    try:
+        hello = decode_frame(raw)
+    except CauserieError:
+        return Refusal(ErrorCode.BAD_FRAME)
+    if not isinstance(hello, Hello):
+        return Refusal(ErrorCode.NOT_AUTHENTICATED)
+    if hello.v != PROTOCOL_VERSION:
+        return Refusal(ErrorCode.UNSUPPORTED_VERSION)
+    if hello.token:
+        account = await services.accounts.authenticate(hello.token)
+    if account is None:
+        return Refusal(ErrorCode.NOT_AUTHENTICATED)
+    lang = hello.lang or lang
+    if len(hub.account_connections(account.id)) >= services.settings.ws_max_connections_per_account:
+        too_many = Error(code=ErrorCode.TOO_MANY_CONNECTIONS.value, message=ErrorCode.TOO_MANY_CONNECTIONS.text(lang))
+        return Refusal(ErrorCode.TOO_MANY_CONNECTIONS, (encode_event(too_many),))
+    try:
+        services.moderation.check_connect(account)  # banned: say so, and until when
+    except CauserieError as exc:
+        banned = Error(code=exc.code.value, message=exc.text(lang), until=_until(exc))
+        return Refusal(exc.code, (encode_event(banned),))
+    return account, lang
+
+
+async def start_session(
+    services: Services,
+    hub: Hub,
+    account: Account,
+    lang: str,
+    out: Any,
+    host: str | None = None,
+    peer: Peer | None = None,
+) -> Session:
+    """Register an admitted connection (``out``: the transport's ``Outbound``) and say ``welcome``.
+    ``host`` is the client address (per-address limits)."""
+    session = Session(services, hub, account, out, lang, host)
+    out.session = session  # moderation reaches the session through it
+    hub.add_connection(out, await services.social.blocked(account.id))
+    services.presence.connect(account.id)
+    CONNECTIONS.inc()
+    if services.records is not None:  # queued, written in batches (issue 7: IP, port, UA, device, times)
+        session.record = services.records.opened(account.id, peer)
+    settings = services.settings
+    session.emit(Welcome(v=PROTOCOL_VERSION, me=member_of(account), limits=settings.public_limits(), lang=lang))
+    return session
+
+
+def end_session(session: Session) -> None:
+    """The connection is gone: leave its rooms (with the presence grace) and unregister it."""
+    session.disconnect()
+    session.hub.remove_connection(session.out)
+    session.s.presence.disconnect(session.account.id)
+    CONNECTIONS.dec()
+    if session.s.records is not None:
+        session.s.records.closed(session.record)  # its end time, queued
+
+
 async def serve(
     services: Services,
     hub: Hub,
@@ -373,64 +472,42 @@ async def serve(
     send: Send_,
     account: Account | None,
     lang: str,
+    token: str | None = None,
+    host: str | None = None,  # the client address (per-address limits)
+    peer: Peer | None = None,  # address, port, user agent, device id: the connection record
 ) -> None:
-    """Run one accepted WebSocket until it ends. ``account`` comes from the cookie, if any."""
+    """Run one accepted WebSocket until it ends. ``account`` comes from the cookie (``token``), if any."""
     settings = services.settings
 
-    async def close(code: ErrorCode) -> None:
+    async def close(code: int, reason: str) -> None:
         with contextlib.suppress(Exception):  # the peer may be gone already: nothing to report
-            await send({"type": "websocket.close", "code": code.close_code or 1008, "reason": code.value})
+            await send({"type": "websocket.close", "code": code, "reason": reason})
 
     # 1. hello, within the deadline
     try:
         message = await asyncio.wait_for(receive(), settings.ws_hello_timeout)
     except TimeoutError:
-        await close(ErrorCode.HELLO_TIMEOUT)
+        await close(ErrorCode.HELLO_TIMEOUT.close_code or 1008, ErrorCode.HELLO_TIMEOUT.value)
         return
     if message["type"] != "websocket.receive":
         return
-    try:
-        hello = decode_frame(message.get("text") or message.get("bytes") or b"")
-    except CauserieError:
-        await close(ErrorCode.BAD_FRAME)
-        return
-    if not isinstance(hello, Hello):
-        await close(ErrorCode.NOT_AUTHENTICATED)
-        return
-    if hello.v != PROTOCOL_VERSION:
-        await close(ErrorCode.UNSUPPORTED_VERSION)
-        return
-    if hello.token:
-        account = await services.accounts.authenticate(hello.token)
-    if account is None:
-        await close(ErrorCode.NOT_AUTHENTICATED)
-        return
-    lang = hello.lang or lang
-    if len(hub.account_connections(account.id)) >= settings.ws_max_connections_per_account:
-        too_many = Error(code=ErrorCode.TOO_MANY_CONNECTIONS.value, message=ErrorCode.TOO_MANY_CONNECTIONS.text(lang))
+    first = message.get("text") or message.get("bytes") or b""
+    admitted = await admit(services, hub, first, account, lang)
+    if isinstance(admitted, Refusal):
         with contextlib.suppress(Exception):
-            await send({"type": "websocket.send", "text": encode_event(too_many).decode()})
-        await close(ErrorCode.TOO_MANY_CONNECTIONS)
+            for event in admitted.events:
+                await send({"type": "websocket.send", "text": event.decode()})
+        await close(admitted.code, admitted.reason)
         return
-
-    try:
-        services.moderation.check_connect(account)  # banned: say so, and until when
-    except CauserieError as exc:
-        banned = Error(code=exc.code.value, message=exc.text(lang), until=_until(exc))
-        await send({"type": "websocket.send", "text": encode_event(banned).decode()})
-        await close(exc.code)
-        return
+    account, lang = admitted
 
     # 2. register the connection
     out = AsgiOutbound(send, account.id, settings.ws_send_queue_bytes, settings.ws_close_timeout)
+    token = _hello_token(first) or token  # as in admit(): a token in hello takes precedence
+    out.token_hash = hash_token(token) if token else None
     out.reader = asyncio.current_task()
-    session = Session(services, hub, account, out, lang)
-    out.session = session
-    hub.add_connection(out, await services.social.blocked(account.id))
-    services.presence.connect(account.id)
-    CONNECTIONS.inc()
+    session = await start_session(services, hub, account, lang, out, host, peer)
     writer = asyncio.get_running_loop().create_task(out.run_writer())
-    session.emit(Welcome(v=PROTOCOL_VERSION, me=member_of(account), limits=settings.public_limits(), lang=lang))
 
     # 3. frames until the peer leaves (after the writer closes the socket, receive says so)
     gate = FrameGate(settings.ws_frame_burst, settings.ws_frames_per_second, settings.ws_max_refused_frames)
@@ -457,10 +534,7 @@ async def serve(
         if out.reader is not None:
             out.reader.uncancel()  # our own stop: the peer took no close frame; end quietly
     finally:
-        session.disconnect()
-        hub.remove_connection(out)
-        services.presence.disconnect(account.id)
-        CONNECTIONS.dec()
+        end_session(session)
         if not writer.done():
             out.close(1000, "bye")
             try:

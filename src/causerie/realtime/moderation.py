@@ -15,7 +15,7 @@ import logging
 
 from causerie.broker.base import Broker
 from causerie.ids import AccountId, RoomId
-from causerie.realtime.connection import AsgiOutbound
+from causerie.realtime.connection import Session
 from causerie.realtime.hub import Hub
 from causerie.services.moderation import LIVE_TOPIC
 
@@ -43,8 +43,9 @@ class LiveModeration:
     def kick(self, account: AccountId, room: RoomId) -> None:
         """Every connection of ``account`` on this node leaves ``room`` now."""
         for conn in self._hub.account_connections(account):
-            if isinstance(conn, AsgiOutbound) and conn.session is not None:
-                conn.session.force_leave(room)
+            session = getattr(conn, "session", None)  # any transport: AsgiOutbound, FastConnection
+            if isinstance(session, Session):
+                session.force_leave(room)
 
     def close(self, account: AccountId, code: int, reason: str) -> None:
         """Close every connection of ``account`` on this node (after what is already queued for it)."""

@@ -29,6 +29,7 @@ for evidence.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -262,8 +263,13 @@ def _body(plain: str) -> str:
     return _EMOJI_REPEAT_RE.sub(r"\1", body)  # ❄ ❄ ❄ → ❄
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize(text: str) -> Normalized:
-    """Normalise a message, a nickname or a room name for matching."""
+    """Normalise a message, a nickname or a room name for matching.
+
+    Cached (a pure function, and ``Normalized`` is frozen): the pre-send check and the post-send
+    analysers of one message normalise the same text.
+    """
     plain = to_plain(text)
     body = _body(plain)
     return Normalized(plain=plain, match=f" {body} ", squashed=body.replace(" ", ""))

@@ -1,7 +1,7 @@
 """Accounts and sessions: guest entry, registration, login, logout, session lookup.
 
-May import: ``causerie.domain``, ``causerie.storage.base``, ``causerie.clock``, ``causerie.config``,
-``causerie.errors``, ``causerie.ids``.
+May import: ``causerie.domain``, ``causerie.storage.base``, ``causerie.broker.base``, ``causerie.clock``,
+``causerie.config``, ``causerie.errors``, ``causerie.ids``.
 
 Sessions are opaque random tokens; only their SHA-256 is stored, so a leaked database holds no
 usable token. Passwords are hashed with Argon2id (argon2-cffi), in a worker thread so that hashing
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from causerie.broker.base import Broker
 from causerie.clock import Clock
 from causerie.config import Settings
 from causerie.domain.entities import Account, AccountKind
@@ -46,9 +49,17 @@ _COMMON_PASSWORDS = frozenset(
 )
 
 
-# A session found in the database is trusted this long on this node without asking again. Short,
-# because a logout or the end of the oldest session on another node is only seen by asking again.
+# A session found in the database is trusted this long on this node without asking again. A session
+# that ends (logout, the oldest beyond max_sessions_per_account) is announced on SESSIONS_TOPIC and
+# dropped from every node's cache at once; the deadline only bounds what a lost broker note costs.
 SESSION_CACHE_SECONDS = 5.0
+# A session whose expiry this node wrote less than this long ago (and less than 1 % of its
+# lifetime ago) is not written again on use: the hello that follows a guest entry costs no write.
+REFRESH_MIN_SECONDS = 60.0
+# {"account": id, "tokens": [token hashes that ended]}; no tokens: the account changed, reload it.
+SESSIONS_TOPIC = "sessions.ended"
+
+log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -66,8 +77,9 @@ class EntryForm:
 
 
 class AccountService:
-    def __init__(self, store: Store, settings: Settings, clock: Clock) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Clock, broker: Broker | None = None) -> None:
         self._store = store
+        self._broker = broker
         self._settings = settings
         self._clock = clock
         self._hasher = PasswordHasher()
@@ -75,6 +87,13 @@ class AccountService:
         self._reserved = reserved_skeletons((*DEFAULT_RESERVED, *settings.reserved_nicknames))
         # token hash -> (account, refresh deadline): avoids a database read per WebSocket hello
         self._cache: dict[str, tuple[Account, float]] = {}
+        # token hash -> until when: sessions that ended lately, never cached again (a lookup that
+        # started before the end may finish after the note)
+        self._ended: dict[str, float] = {}
+        # token hash -> when this node last wrote the session's expiry (entry or refresh)
+        self._refreshed: dict[str, float] = {}
+        if broker is not None:
+            broker.subscribe(SESSIONS_TOPIC, self._on_sessions_note)
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -115,10 +134,14 @@ class AccountService:
     # -- actions --------------------------------------------------------------------------------
 
     async def enter_guest(self, form: EntryForm) -> tuple[str, Account]:
+        """The account and its session in ONE transaction; the session is cached at once (the
+        ``hello`` that follows needs no database), never past its own expiry."""
         nickname, skel = self.check_entry(form)
         now = self._clock.now()
-        account = await self._store.create_account(
-            kind=AccountKind.GUEST,
+        token = secrets.token_urlsafe(32)
+        digest = hash_token(token)
+        expires_at = now + self._settings.guest_ttl_hours * 3600  # the guest and its session alike
+        account = await self._store.create_guest_session(
             nickname=nickname,
             nick_skel=skel,
             age=form.age,
@@ -126,9 +149,12 @@ class AccountService:
             region=form.region,
             lang=form.lang if form.lang in ("fr", "en") else self._settings.default_lang,
             created_at=now,
-            expires_at=now + self._settings.guest_ttl_hours * 3600,
+            expires_at=expires_at,
+            token_hash=digest,
+            session_expires_at=expires_at,
         )
-        return await self._new_session(account), account
+        self._remember(digest, account, now, expires_at)
+        return token, account
 
     async def register(
         self, current: Account | None, email: str, password: str, form: EntryForm | None
@@ -143,7 +169,7 @@ class AccountService:
             await self._store.register_account(current.id, email=email, password_hash=password_hash)
             account = await self._store.get_account(current.id)
             assert account is not None
-            self._cache.clear()
+            self.forget(current.id)
             return await self._new_session(account), account
         if form is None:
             raise CauserieError(ErrorCode.BAD_REQUEST, "nickname, age, gender and region are required")
@@ -198,33 +224,85 @@ class AccountService:
         if cached is not None and cached[1] > now:
             return cached[0]
         account = await self._store.session_account(digest, now)
-        if account is None:
+        if account is None or digest in self._ended:
             self._cache.pop(digest, None)
             return None
-        await self._store.touch_session(digest, now + self._ttl(account))
-        if account.kind is AccountKind.GUEST:
-            await self._store.extend_guest(account.id, now + self._settings.guest_ttl_hours * 3600)
+        ttl = self._ttl(account)
+        last = self._refreshed.get(digest)
+        if last is not None and now - last < min(REFRESH_MIN_SECONDS, ttl / 100):
+            # written moments ago (the hello right after entry): the lifetime it lost is < 1 %
+            self._remember(digest, account, now, last + ttl, refreshed=False)
+            return account
+        guest = account.kind is AccountKind.GUEST
+        await self._store.refresh_session(
+            digest, now + ttl, account.id if guest else None, now + self._settings.guest_ttl_hours * 3600
+        )
+        self._remember(digest, account, now, now + ttl)
+        return account
+
+    def _remember(
+        self, digest: str, account: Account, now: float, session_expires_at: float, *, refreshed: bool = True
+    ) -> None:
+        """Cache a session until SESSION_CACHE_SECONDS from now, or its own expiry if sooner."""
         if len(self._cache) > 50_000:
             self._cache.clear()
-        self._cache[digest] = (account, now + SESSION_CACHE_SECONDS)
-        return account
+        self._cache[digest] = (account, min(now + SESSION_CACHE_SECONDS, session_expires_at))
+        if refreshed:
+            if len(self._refreshed) > 50_000:
+                self._refreshed.clear()
+            self._refreshed[digest] = now
 
     async def logout(self, token: str) -> None:
         digest = hash_token(token)
-        self._cache.pop(digest, None)
+        self._mark_ended([digest])
+        account = await self._store.session_account(digest, self._clock.now())  # whose sockets to close
         await self._store.delete_session(digest)
+        self._announce(int(account.id) if account is not None else None, [digest])
 
     def forget(self, account_id: int) -> None:
-        """Drop cached sessions of an account (after a change to it)."""
+        """Drop cached sessions of an account (after a change to it), on every node."""
+        self._drop_account(account_id)
+        self._announce(account_id, [])
+
+    def _mark_ended(self, digests: list[str]) -> None:
+        now = self._clock.now()
+        if len(self._ended) > 10_000:
+            self._ended = {d: until for d, until in self._ended.items() if until > now}
+        for digest in digests:
+            self._cache.pop(digest, None)
+            self._ended[digest] = now + 2 * SESSION_CACHE_SECONDS
+
+    def _drop_account(self, account_id: int) -> None:
         for key in [k for k, (a, _) in self._cache.items() if a.id == account_id]:
             del self._cache[key]
+
+    def _announce(self, account_id: int | None, digests: list[str]) -> None:
+        """Tell every node (this one included) that these sessions ended, or that the account changed."""
+        if self._broker is not None:
+            note = {"account": account_id, "tokens": digests}
+            self._broker.publish(SESSIONS_TOPIC, json.dumps(note).encode())
+
+    def _on_sessions_note(self, data: bytes) -> None:
+        try:
+            note = json.loads(data)
+            digests = [str(d) for d in note["tokens"]]
+            account = note["account"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("malformed session note ignored")
+            return
+        self._mark_ended(digests)
+        if not digests and account is not None:
+            self._drop_account(int(account))
 
     async def _new_session(self, account: Account) -> str:
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
-        await self._store.create_session(
+        ended = await self._store.create_session(
             hash_token(token), account.id, now, now + self._ttl(account), self._settings.max_sessions_per_account
         )
+        if ended:  # the oldest sessions beyond the limit: refused at once on every node
+            self._mark_ended(ended)
+            self._announce(int(account.id), ended)
         return token
 
     def _ttl(self, account: Account) -> float:

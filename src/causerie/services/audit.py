@@ -47,5 +47,6 @@ class AuditService:
 
     async def verify(self) -> ChainReport:
         """Check the whole chain, page by page; the report names the first broken entry."""
+        base = await self._store.audit_base()  # after a retention purge: the last deleted entry
         entries = [e async for e in self._all()]
-        return verify_chain(entries, head=await self._store.audit_head())
+        return verify_chain(entries, head=await self._store.audit_head(), base=base)

@@ -3,7 +3,7 @@ messages, and the hash banks themselves.
 
 May import: ``causerie.domain``, ``causerie.media``, ``causerie.storage.base``, ``causerie.storage.media``,
 ``causerie.broker.base``, ``causerie.services``, ``causerie.clock``, ``causerie.config``,
-``causerie.errors``, ``causerie.ids``.
+``causerie.errors``, ``causerie.ids``, ``causerie.observability``.
 
 An upload, in order (docs/media.md):
 1. the account may upload (pictures on, account old enough, no emergency pause, rate limit);
@@ -67,6 +67,7 @@ from causerie.media.bankfiles import BankRow, read_bank_file
 from causerie.media.hashing import byte_hashes
 from causerie.media.imaging import ImageLimits, ProcessedImage, configure, process
 from causerie.media.index import BankMeta, HashIndex, IndexBuilder
+from causerie.observability import MEDIA_DECODE_WAITS, MEDIA_DECODES_PEAK
 from causerie.services.audit import AuditService
 from causerie.services.messages import SendContext
 from causerie.services.moderation import ModerationService, ReportForm
@@ -268,6 +269,8 @@ class MediaService:
         )
         configure(self.limits)
         self._decoding = asyncio.Semaphore(max(1, settings.media_decode_concurrency))
+        self._decoding_now = 0  # pictures being decoded now, and the most at once (metrics)
+        self._decoding_peak = 0
         self._index: HashIndex | None = None
         self._fingerprint: str | None = None
         self._reloading = asyncio.Lock()
@@ -361,8 +364,17 @@ class MediaService:
             raise CauserieError(ErrorCode.IMAGE_TOO_LARGE, data={"max_bytes": s.media_max_bytes})
         restricted = await self._records.is_restricted(account.id, RestrictionKind.MEDIA_UPLOAD)
         scan = meta.scope is UploadScope.PUBLIC or s.media_scan_private
+        if self._decoding.locked():
+            MEDIA_DECODE_WAITS.inc()  # media_decode_concurrency reached: wait for a slot
         async with self._decoding:
-            analysis = await asyncio.to_thread(self._analyse, data, index, scan)
+            self._decoding_now += 1
+            if self._decoding_now > self._decoding_peak:
+                self._decoding_peak = self._decoding_now
+                MEDIA_DECODES_PEAK.set(self._decoding_peak)
+            try:
+                analysis = await asyncio.to_thread(self._analyse, data, index, scan)
+            finally:
+                self._decoding_now -= 1
         if analysis.hits:
             await self._quarantine_upload(account, data, analysis, meta)
             raise CauserieError(ErrorCode.UPLOAD_FAILED)

@@ -42,6 +42,7 @@ from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId, RoomId
 from causerie.protocol.codec import encode_event
 from causerie.protocol.messages import Ack, DmRequest, MediaInfo, Member, Mention, Message, ReplyRef
+from causerie.services.flood import FloodControl
 from causerie.services.presence import PresenceService
 from causerie.services.rooms import RoomService, member_of
 from causerie.services.social import SocialService
@@ -69,6 +70,7 @@ class SendContext:
 
 
 PreSendCheck = Callable[[SendContext], None]
+DmCheck = Callable[[Account, Account, DmState], None]  # sender, recipient, the recipient's state
 MediaResolver = Callable[[SendContext, str], Awaitable[MediaRef]]
 PostSendHook = Callable[[SendContext, InsertResult], Coroutine[Any, Any, None]]
 
@@ -103,6 +105,11 @@ class MessageService:
         self._presence = presence
         self.pre_send: list[PreSendCheck] = []
         self.media_resolver: MediaResolver | None = None  # services.media.MediaService.attach
+        # a room's display window in seconds (0: everything): older messages are kept for the law but no
+        # longer shown to users (issue 7; the room setting ``display_window_hours``)
+        self.display_window: Callable[[RoomId], float] = lambda _room: 0.0
+        self.flood: FloodControl | None = None  # per-address and new-people buckets, repeats (issue 5)
+        self.dm_checks: list[DmCheck] = []  # before a private conversation is opened (privileges)
         self.post_send: list[PostSendHook] = []
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -129,6 +136,8 @@ class MessageService:
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
         self._writer = None
+        if self._background:  # the post-send hooks of the last batches (they may still read the database)
+            await asyncio.wait(set(self._background), timeout=5)
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -167,9 +176,12 @@ class MessageService:
         *,
         joined: bool,
         media: str | None = None,
+        host: str | None = None,
     ) -> Ack:
         """Send and wait for the commit: ``submit_to_room`` then await its ack."""
-        return await (await self.submit_to_room(account, room, text, client_id, reply_to, joined=joined, media=media))
+        return await (
+            await self.submit_to_room(account, room, text, client_id, reply_to, joined=joined, media=media, host=host)
+        )
 
     async def send_direct(
         self,
@@ -179,8 +191,9 @@ class MessageService:
         client_id: str,
         reply_to: int | None,
         media: str | None = None,
+        host: str | None = None,
     ) -> Ack:
-        return await (await self.submit_direct(account, recipient, text, client_id, reply_to, media=media))
+        return await (await self.submit_direct(account, recipient, text, client_id, reply_to, media=media, host=host))
 
     async def submit_to_room(
         self,
@@ -192,6 +205,7 @@ class MessageService:
         *,
         joined: bool,
         media: str | None = None,
+        host: str | None = None,
     ) -> Awaitable[Ack]:
         """Check a message for a room (or a direct conversation by slug) and queue it for commit.
 
@@ -205,11 +219,13 @@ class MessageService:
             peer = await self._store.get_account(room.dm_peer(account.id))
             if peer is None:
                 raise CauserieError(ErrorCode.USER_NOT_FOUND)
-            return await self.submit_direct(account, peer, text, client_id, reply_to, media=media)
+            return await self.submit_direct(account, peer, text, client_id, reply_to, media=media, host=host)
         if not joined:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
         cleaned = self.clean_text(text, allow_empty=media is not None)
         await self.check_rate(account.id)
+        if self.flood is not None:
+            await self.flood.message(account.id, host, cleaned, new_dm=False)
         ctx = SendContext(account=account, room=room, text=cleaned, mentions=self._mentions(room, cleaned))
         reply = await self._reply(room, reply_to)
         await self._attach(ctx, media)
@@ -225,12 +241,17 @@ class MessageService:
         client_id: str,
         reply_to: int | None,
         media: str | None = None,
+        host: str | None = None,
     ) -> Awaitable[Ack]:
         self.check_client_id(client_id)
         cleaned = self.clean_text(text, allow_empty=media is not None)
         existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
         state = await self._social.check_dm(account, recipient, existing)
+        for dm_check in self.dm_checks:  # before anything is stored: no empty request is left behind
+            dm_check(account, recipient, state)
         await self.check_rate(account.id)
+        if self.flood is not None:  # a conversation with someone never exchanged with: "new people"
+            await self.flood.message(account.id, host, cleaned, new_dm=existing is None)
         room, created = await self._rooms.open_dm(account, recipient, recipient_state=state)
         if not created and state is DmState.ACCEPTED and room.dm_state_for(recipient.id) is not DmState.ACCEPTED:
             room = await self._store.set_dm_state(room.id, recipient.id, DmState.ACCEPTED)  # became friends
@@ -340,12 +361,27 @@ class MessageService:
                 del exc
                 continue
             self.batches += 1
+            published: list[tuple[SendContext, InsertResult]] = []
             for p, result in zip(batch, results, strict=True):
                 if not result.duplicate:
                     self.stored += 1
                     self._publish(p, result)
+                    published.append((p.ctx, result))
                 if not p.future.done():
                     p.future.set_result(result)
+            if published and self.post_send:
+                # one task per batch, not one per message and hook: the hooks are off the hot path
+                task = asyncio.get_running_loop().create_task(self._after_send(published))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _after_send(self, published: list[tuple[SendContext, InsertResult]]) -> None:
+        for ctx, result in published:
+            for hook in self.post_send:
+                try:
+                    await hook(ctx, result)
+                except Exception:  # one failing hook must not stop the others
+                    log.exception("post-send hook failed")
 
     def _publish(self, p: _Pending, result: InsertResult) -> None:
         ctx = p.ctx
@@ -379,10 +415,6 @@ class MessageService:
                 if member.id != author:
                     mention = Mention(room=ctx.room.slug, seq=result.seq, id=result.id, by=ctx.account.nickname)
                     self._broker.publish_accounts([AccountId(member.id)], author, encode_event(mention))
-        for hook in self.post_send:
-            task = asyncio.get_running_loop().create_task(hook(ctx, result))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -427,8 +459,18 @@ class MessageService:
     ) -> tuple[list[Message], bool]:
         limit = max(1, min(limit, self._settings.history_page_max))
         views, more = await self._store.messages_before(room.id, before, limit, blocked, viewer)
+        views, more = self._windowed(room, views, more)
         to = await self._dm_to(room, views)
         return [self.render(v, room, to.get(v.author.id)) for v in views], more
+
+    def _windowed(self, room: Room, views: list[MessageView], more: bool) -> tuple[list[MessageView], bool]:
+        """Only what the room's display window shows (oldest first: the hidden ones are a prefix)."""
+        window = self.display_window(room.id)
+        if window <= 0:
+            return views, more
+        oldest = self._clock.now() - window
+        shown = [v for v in views if v.created_at >= oldest]
+        return shown, more and len(shown) == len(views)
 
     async def replay(
         self, room: Room, since: int, upto: int, blocked: set[AccountId], viewer: AccountId | None = None
@@ -440,6 +482,7 @@ class MessageService:
         )
         views = [v for v in views if v.seq > since]
         more = older and bool(views) and views[0].seq > since + 1
+        views, more = self._windowed(room, views, more)
         to = await self._dm_to(room, views)
         return [self.render(v, room, to.get(v.author.id)) for v in views], more
 

@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,7 +33,7 @@ from causerie.broker.base import Broker
 from causerie.clock import Clock, ms
 from causerie.config import Settings
 from causerie.domain.audit import AuditDraft
-from causerie.domain.entities import Account, AccountKind, DmState, Room, RoomKind
+from causerie.domain.entities import Account, AccountKind, DmState, InsertResult, Room, RoomKind
 from causerie.domain.moderation import (
     ANONYMOUS_ALLOWED,
     CHILD_SAFETY,
@@ -54,16 +55,19 @@ from causerie.domain.moderation import (
     NewReport,
     NewSanction,
     NewStatement,
+    NewStrike,
     Outcome,
     QueueSummary,
     Report,
     ReportCategory,
     Role,
     RoomSafety,
+    Sanction,
     SanctionKind,
     Source,
     Staff,
     Statement,
+    StrikeKind,
     TargetKind,
     adjust,
     apply_preset,
@@ -104,6 +108,8 @@ from causerie.storage.base import Store
 from causerie.storage.moderation import ActionPlan, Committed, Lift, ModerationStore, UserHistory
 
 log = logging.getLogger(__name__)
+_DEVICE_ID = re.compile(r"[0-9a-f]{32}")  # as issued by web.security.new_device_id
+DEVICE_BAN_MAX = 20  # devices one ban covers (the most recently seen for the account)
 
 STATE_TOPIC = "moderation.state"  # "reload what is in force" (every node)
 LIVE_TOPIC = "moderation.live"  # kick / close / close_room, applied by realtime.moderation on every node
@@ -115,10 +121,14 @@ GLOBAL_ONLY = frozenset(
         ActionKind.REMOVE_RECENT,
         ActionKind.BAN,
         ActionKind.BAN_IP,
+        ActionKind.BAN_DEVICE,
+        ActionKind.SUSPEND_REPORTS,
         ActionKind.SHADOW_HIDE,
         ActionKind.CLOSE_ROOM,
         ActionKind.UNBAN,
         ActionKind.LIFT_IP_BAN,
+        ActionKind.LIFT_DEVICE_BAN,
+        ActionKind.LIFT_REPORT_SUSPENSION,
         ActionKind.UNSHADOW,
         ActionKind.REVERSE_DECISION,
     }
@@ -132,6 +142,20 @@ STATEMENT_KINDS = frozenset(
         ActionKind.KICK,
         ActionKind.BAN,
         ActionKind.BAN_IP,
+        ActionKind.BAN_DEVICE,
+        ActionKind.SUSPEND_REPORTS,
+        ActionKind.SHADOW_HIDE,
+    }
+)
+# Actions on a user whose rule is a law ("law.…") count as manifestly illegal content (DSA art. 23(1)).
+CONTENT_STRIKE_KINDS = frozenset(
+    {
+        ActionKind.REMOVE_MESSAGE,
+        ActionKind.REMOVE_RECENT,
+        ActionKind.WARN,
+        ActionKind.MUTE,
+        ActionKind.KICK,
+        ActionKind.BAN,
         ActionKind.SHADOW_HIDE,
     }
 )
@@ -167,6 +191,9 @@ class ActionRequest:
     also_ban_ip: bool = False  # ban: also ban the user's last entry address (guests)
     slow_mode_seconds: int | None = None
     keep_open: bool = False  # act on a case without closing it
+    device_id: str | None = None  # ban_device / lift_device_ban; default: the devices seen for the user
+    also_ban_device: bool = False  # ban: also ban the devices seen for the user
+    unfounded: bool = False  # dismiss: the case's reports were manifestly unfounded (DSA art. 23 strikes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +261,15 @@ class ModerationService:
         self._global_staff: dict[AccountId, set[Role]] = {}
         self._room_mods: dict[RoomId, set[AccountId]] = {}
         self._last_post: dict[tuple[AccountId, RoomId], float] = {}
+        self._posted: dict[tuple[AccountId, RoomId], int] = {}  # visible messages (hold_first_messages)
+        self._priming: set[tuple[AccountId, RoomId]] = set()
+        self._held_ctx: dict[int, SendContext] = {}  # sends held by hold_first_messages, until after_send
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
+        # called with every case a report opens or joins (issue 7: automatic legal holds, services.retention)
+        self.case_hooks: list[Callable[[Case], Awaitable[None]]] = []
+        # (case id, its reports' categories, computed priority) -> priority; set by bootstrap (services.legal)
+        self.priority_boost: Callable[[int, list[ReportCategory], int], Awaitable[int]] | None = None
         broker.subscribe(STATE_TOPIC, self._on_state_note)
 
     # -- lifecycle and the in-memory snapshot ---------------------------------------------------
@@ -257,6 +291,8 @@ class ModerationService:
         self._room_mods = room_mods
         if len(self._last_post) > 100_000:
             self._last_post.clear()
+        if len(self._held_ctx) > 10_000:  # sends that failed before after_send
+            self._held_ctx.clear()
 
     def _read_only_minutes(self) -> int:
         return round(self._settings.emergency_read_only_minutes)
@@ -333,6 +369,10 @@ class ModerationService:
                     wait = safety.min_account_age_minutes * 60 - age
                     raise CauserieError(ErrorCode.ACCOUNT_TOO_NEW, retry_after=round(wait, 1))
                 slow = safety.slow_mode_seconds
+                if safety.hold_first_messages and self._holds(account.id, room.id):
+                    ctx.held = True
+                    ctx.hidden = True
+                    self._held_ctx[id(ctx)] = ctx
         policy = self._emergency
         if policy.new_guest_read_only_minutes and account.kind is AccountKind.GUEST and not privileged:
             age = now - account.created_at
@@ -368,6 +408,66 @@ class ModerationService:
         safety = self._safety.get(room.id)
         if safety is not None and safety.closed and account.id not in self._global_staff:
             raise CauserieError(ErrorCode.ROOM_CLOSED)
+        if safety is not None and safety.hold_first_messages and not self.is_room_staff(account.id, room):
+            self._prime_posted(account.id, room.id)
+
+    # -- hold for review of an account's first messages in a room (preset ``hold_first_messages``) --
+
+    def _holds(self, account_id: AccountId, room_id: RoomId) -> bool:
+        """Whether this account's next message in the room is held: fewer visible messages there
+        than ``hold_first_messages_count`` (unknown yet, e.g. just after a restart: held, and counted)."""
+        count = self._posted.get((account_id, room_id))
+        if count is None:
+            self._prime_posted(account_id, room_id)
+            return True
+        return count < self._settings.hold_first_messages_count
+
+    def _prime_posted(self, account_id: AccountId, room_id: RoomId) -> None:
+        key = (account_id, room_id)
+        if key in self._posted or key in self._priming:
+            return
+        self._priming.add(key)
+        self._spawn(self._load_posted(account_id, room_id))
+
+    async def _load_posted(self, account_id: AccountId, room_id: RoomId) -> None:
+        try:
+            limit = self._settings.hold_first_messages_count
+            count = await self._mod.visible_messages_in_room(account_id, room_id, limit)
+            if len(self._posted) > 200_000:
+                self._posted.clear()
+            self._posted[(account_id, room_id)] = max(count, self._posted.get((account_id, room_id), 0))
+        except CauserieError:
+            log.warning("could not count an account's messages in a room")
+        finally:
+            self._priming.discard((account_id, room_id))
+
+    async def after_send(self, ctx: SendContext, result: InsertResult) -> None:
+        """Post-send hook: count visible messages; a message held for being among the first goes to
+        the moderation queue (an automated notice on the message)."""
+        held_here = self._held_ctx.pop(id(ctx), None) is ctx
+        key = (ctx.account.id, ctx.room.id)
+        if not ctx.held and not ctx.hidden and key in self._posted:
+            self._posted[key] += 1
+        if not held_here or result.duplicate:
+            return
+        try:
+            await self.flag(
+                category=ReportCategory.RULES_BREACH.value,
+                details="[automated: hold_first_messages] first messages in this room are held for review",
+                message_id=result.id,
+                account_id=None,
+            )
+        except CauserieError:
+            log.warning("could not queue a held first message")
+
+    def sanctions_in_force(self, account_id: AccountId) -> list[tuple[float, float | None]]:
+        """(start, end or None if permanent) of the sanctions in force against an account: a ban, a
+        shadow-hide, a site-wide mute (progressive privileges count them against a new account's
+        record; no I/O)."""
+        now = self._clock.now()
+        active = self._active
+        found = (active.ban(account_id, now), active.shadow(account_id, now), active.mute(account_id, None, now))
+        return [(s.starts_at, s.until) for s in found if s is not None]
 
     def check_connect(self, account: Account) -> None:
         """A new WebSocket (hello) or an authenticated HTTP call: refused while the account is banned."""
@@ -375,26 +475,43 @@ class ModerationService:
         if ban is not None:
             raise CauserieError(ErrorCode.BANNED, data=_until_data(ban.until))
 
-    def check_guest_entry(self, ip: str | None) -> None:
-        """Before a new guest session: emergency level 3, then banned address ranges."""
+    def check_guest_entry(self, ip: str | None, device_id: str | None = None) -> None:
+        """Before a new guest session: emergency level 3, then banned address ranges and devices."""
         if self._emergency.guest_entry_closed:
             raise CauserieError(ErrorCode.GUEST_ENTRY_CLOSED)
-        self.check_address(ip)
+        self.check_address(ip, device_id)
 
-    def check_address(self, ip: str | None) -> None:
-        """Before creating an account (guest or new registration): banned address ranges."""
+    def check_address(self, ip: str | None, device_id: str | None = None) -> None:
+        """Before creating an account (guest or new registration): banned address ranges and devices."""
         ban = self._active.ip_ban(ip, self._clock.now())
         if ban is not None:
             raise CauserieError(ErrorCode.BANNED, data=_until_data(ban.until))
+        self.check_device(device_id)
+
+    def check_device(self, device_id: str | None) -> None:
+        """Guest entry, login and registration from a banned device (cookie ``causerie_device``)."""
+        ban = self._active.device_ban(device_id, self._clock.now())
+        if ban is not None:
+            raise CauserieError(ErrorCode.BANNED, data=_until_data(ban.until))
+
+    def ban_of(self, account: Account) -> Sanction | None:
+        """The account's ban in force, if any (a banned account gets a restricted session)."""
+        return self._active.ban(account.id, self._clock.now())
 
     def emergency(self) -> EmergencyPolicy:
         return self._emergency
 
     async def record_entry(
-        self, account: Account, event: str, ip: str | None, port: int | None, user_agent: str | None
+        self,
+        account: Account,
+        event: str,
+        ip: str | None,
+        port: int | None,
+        user_agent: str | None,
+        device_id: str | None = None,
     ) -> None:
-        """Keep the address of an entry (guest, login, registration): IP bans and investigations."""
-        await self._mod.record_connection(account.id, event, ip, port, user_agent, self._clock.now())
+        """Keep the address and device of an entry (guest, login, registration): bans and investigations."""
+        await self._mod.record_connection(account.id, event, ip, port, user_agent, self._clock.now(), device_id)
 
     # -- roles ----------------------------------------------------------------------------------
 
@@ -518,7 +635,7 @@ class ModerationService:
         _, case = await self.report(None, form, None, automated=True)
         await self._mod.add_flag(case.id)
         case = await self._reprioritise(case.id)
-        self._announce_case(case)
+        await self._announce_case(case)
         return case
 
     async def report(
@@ -537,6 +654,9 @@ class ModerationService:
             raise CauserieError(ErrorCode.BAD_REQUEST, f"details: at most {s.report_details_max_chars} characters")
         now = self._clock.now()
         if category not in CHILD_SAFETY and not automated:  # never turn away a child-safety report
+            suspended = self._active.report_ban(reporter.id if reporter else None, ip, now)
+            if suspended is not None:  # DSA art. 23(2)
+                raise CauserieError(ErrorCode.REPORTS_SUSPENDED, data=_until_data(suspended.until))
             recent = await self._mod.recent_reports_by(reporter.id if reporter else None, ip, now - 3600)
             if recent >= s.reports_per_hour:
                 raise CauserieError(ErrorCode.TOO_MANY_REPORTS, retry_after=600)
@@ -580,7 +700,9 @@ class ModerationService:
         if reporter is not None:
             ack = ReportAck(report=stored.id, message=report_ack_text(reporter.lang))
             self._broker.publish_accounts([reporter.id], SYSTEM, encode_event(ack))
-        self._announce_case(case)
+        await self._announce_case(case)
+        for hook in self.case_hooks:
+            await hook(case)
         return stored, case
 
     async def _report_target(
@@ -646,12 +768,25 @@ class ModerationService:
         scores = [reporter_score(*records[r]) for r in reporters if r in records]
         categories = [r.category for r in reports] or [case.category]
         priority = case_priority(categories, case.reporters, scores, case.flags, case.escalated)
+        if self.priority_boost is not None:  # trusted flaggers' notices (services.legal, DSA art. 22)
+            priority = await self.priority_boost(case_id, categories, priority)
         await self._mod.update_case(
             case_id, priority=priority, reporters=case.reporters, category=most_severe(categories)
         )
         return replace(case, priority=priority, category=most_severe(categories))
 
-    def _announce_case(self, case: Case) -> None:
+    async def reprioritise(self, case_id: int) -> Case:
+        """Recompute a case's priority (after something outside moderation marked its notices)."""
+        case = await self._reprioritise(case_id)
+        await self._announce_case(case)
+        return case
+
+    def close_connections(self, account_id: AccountId, reason: str) -> None:
+        """Close the account's connections on every node (e.g. after it was deleted: services.legal)."""
+        code = ErrorCode.NOT_AUTHENTICATED.close_code or 4001
+        self._live(op="close", account=int(account_id), code=code, reason=reason)
+
+    async def _announce_case(self, case: Case) -> None:
         """A ``case`` event to the online staff who may see it (the console's live queue)."""
         targets = set(self._global_staff)
         room_slug: str | None = None
@@ -664,7 +799,12 @@ class ModerationService:
                     targets.add(room.owner_id)
         if not targets:
             return
+        nick = None
+        if case.account_id is not None:
+            target = await self._store.get_account(case.account_id)
+            nick = target.nickname if target is not None else None
         event = CaseEvent(
+            nick=nick,
             id=case.id,
             status=case.status.value,
             category=case.category.value,
@@ -753,7 +893,7 @@ class ModerationService:
         case = await self._mod.assign_case(
             case_id, actor.id, only_if_free_for=actor.id, now=self._clock.now(), audit=audit
         )
-        self._announce_case(case)
+        await self._announce_case(case)
         return case
 
     async def assign(self, actor: Account, case_id: int, nickname: str | None) -> Case:
@@ -777,7 +917,7 @@ class ModerationService:
         updated = await self._mod.assign_case(
             case_id, assignee.id if assignee else None, only_if_free_for=None, now=self._clock.now(), audit=audit
         )
-        self._announce_case(updated)
+        await self._announce_case(updated)
         return updated
 
     # -- actions (and their statements of reasons, DSA art. 17) ---------------------------------
@@ -790,6 +930,8 @@ class ModerationService:
             raise CauserieError(ErrorCode.BAD_REQUEST, "unknown action kind") from None
         if kind is ActionKind.REVERSE_DECISION:
             raise CauserieError(ErrorCode.BAD_REQUEST, "decisions are reversed through an appeal")
+        if req.unfounded and (kind is not ActionKind.DISMISS or req.case_id is None or req.keep_open):
+            raise CauserieError(ErrorCode.BAD_REQUEST, "only a dismissal closing a case may mark its reports unfounded")
         reason = sanitize_message(req.reason or "", max_combining=s.max_combining_marks)
         if not reason:
             raise CauserieError(ErrorCode.BAD_REQUEST, "a reason is required")
@@ -814,16 +956,134 @@ class ModerationService:
             committed.append(await self._mod.commit_action(plan))
         await self._changed()
         await self._after(committed, effects)
+        if any(p.strikes for p in plans):
+            await self._misuse(plans, actor)
         final_case = await self._mod.get_case(case.id) if case else None
         if final_case is not None:
             if kind is ActionKind.ESCALATE:
                 final_case = await self._reprioritise(final_case.id)
-            self._announce_case(final_case)
+            await self._announce_case(final_case)
         return ActionResult(
             actions=[c.action for c in committed],
             statements=[c.statement for c in committed if c.statement is not None],
             case=final_case,
         )
+
+    # -- DSA art. 23: suspensions for misuse ------------------------------------------------------
+
+    async def _misuse(self, plans: Sequence[ActionPlan], actor: Account) -> None:
+        """After strikes were recorded: suspend, automatically, whoever reached the threshold."""
+        s = self._settings
+        now = self._clock.now()
+        since = now - s.misuse_window_days * 86400
+        seen: set[tuple[StrikeKind, AccountId | None, str | None]] = set()
+        for plan in plans:
+            for strike in plan.strikes:
+                who = (strike.kind, strike.account_id, strike.ip if strike.account_id is None else None)
+                if who in seen:
+                    continue
+                seen.add(who)
+                if strike.kind is StrikeKind.NOTICE:
+                    threshold = s.misuse_notice_strikes
+                    if threshold <= 0 or self._active.report_ban(strike.account_id, strike.ip, now) is not None:
+                        continue
+                else:
+                    threshold = s.misuse_content_strikes
+                    if threshold <= 0 or strike.account_id is None:
+                        continue
+                    if self._active.ban(strike.account_id, now) is not None:
+                        continue
+                count = await self._mod.count_strikes(strike.kind, strike.account_id, strike.ip, since)
+                if count >= threshold:
+                    await self._suspend_for_misuse(strike, count, actor)
+
+    async def _suspend_for_misuse(self, strike: NewStrike, count: int, trigger: Account) -> None:
+        s = self._settings
+        now = self._clock.now()
+        notice = strike.kind is StrikeKind.NOTICE
+        days = s.misuse_notice_suspension_days if notice else s.misuse_content_suspension_days
+        until = now + days * 86400
+        kind = ActionKind.SUSPEND_REPORTS if notice else ActionKind.BAN
+        rule = "dsa.misuse_notices" if notice else "dsa.misuse_content"
+        window = round(s.misuse_window_days)
+        reason = (
+            f"{count} manifestly unfounded reports in {window} days"
+            if notice
+            else f"{count} decisions on manifestly illegal content in {window} days"
+        )
+        account = await self._store.get_account(strike.account_id) if strike.account_id is not None else None
+        ip_range = None
+        if account is None:
+            if not strike.ip:
+                return
+            ip_range = str(parse_ip_range(strike.ip))
+        sanction = NewSanction(
+            SanctionKind.REPORT_BAN if notice else SanctionKind.BAN,
+            now,
+            until,
+            account_id=account.id if account else None,
+            ip_range=ip_range,
+        )
+        statement = None
+        if account is not None:
+            if account.lang != "fr":
+                facts = reason + "."
+            elif notice:
+                facts = f"{count} signalements manifestement infondés en {window} jours."
+            else:
+                facts = f"{count} décisions sur des contenus manifestement illicites en {window} jours."
+            statement = self.statement(
+                kind,
+                account,
+                rule=rule,
+                facts=facts,
+                source=Source.OWN_INITIATIVE,
+                until=until,
+                scope="",
+                has_duration=True,
+                automated=True,
+            )
+        target = f"account:{account.id}" if account else f"ip:{ip_range}"
+        plan = ActionPlan(
+            kind=kind,
+            actor_id=None,
+            reason=reason,
+            rule=rule,
+            created_at=now,
+            audit=AuditDraft(
+                action=f"misuse.{kind.value}",
+                target=target,
+                actor_id=None,
+                reason=reason,
+                details={"strikes": count, "until": until, "rule": rule, "triggered_by": trigger.id},
+            ),
+            account_id=account.id if account else None,
+            ip_range=ip_range,
+            until=until,
+            automated=True,
+            sanctions=(sanction,),
+            statement=statement,
+        )
+        committed = await self._mod.commit_action(plan)
+        await self._changed()
+        effects = _Effects(removed=[], restored=[])
+        if not notice and account is not None:
+            effects.close_account = account.id
+        await self._after([committed], effects)
+
+    async def misuse_totals(self, actor: Account, since: float) -> dict[str, int]:
+        """Transparency report (DSA art. 24(1)(b)): strikes and suspensions for misuse, per type."""
+        (await self.staff(actor)).require_global()
+        return await self._mod.strike_totals(since)
+
+    async def public_rooms(self) -> list[Room]:
+        """The public rooms (the public report form lists them; it covers public rooms only)."""
+        rooms = await self._store.list_rooms(include_kinds=[RoomKind.PUBLIC])
+        return sorted(rooms, key=lambda r: r.name.casefold())
+
+    async def nicknames(self, ids: Sequence[AccountId | None]) -> dict[int, str]:
+        found = await self._store.get_accounts(i for i in ids if i is not None)
+        return {int(k): v.nickname for k, v in found.items()}
 
     async def _after(self, committed: Sequence[Committed], effects: _Effects) -> None:
         """Publish, after the commit: statements, removals, reporters' outcomes, live effects."""
@@ -838,6 +1098,9 @@ class ModerationService:
             )
         for m in effects.restored:
             await self._republish(m)
+            key = (m.author_id, m.room_id)
+            if key in self._posted:
+                self._posted[key] += 1
         if effects.kick is not None:
             account, room_id = effects.kick
             until = self._active.room_ban(account, room_id, self._clock.now())
@@ -1107,13 +1370,13 @@ class ModerationService:
     async def set_room_settings(
         self, actor: Account, slug: str, preset: str | None, overrides: dict[str, Any]
     ) -> RoomSafety:
-        """Owners (and global staff) pick a preset and adjust it. Lock and close are actions."""
+        """Owners, room moderators (their room only) and global staff pick a preset and adjust it.
+        Lock and close are actions."""
         room = await self._rooms.get(slug)
         if room.is_direct:
             raise CauserieError(ErrorCode.ROOM_NOT_FOUND)
         staff = await self.staff(actor)
-        if not (staff.is_global or room.id in staff.owned_rooms):
-            raise CauserieError(ErrorCode.FORBIDDEN)
+        staff.require_room(room.id)
         current = self.safety_of(room.id)
         slow = overrides.get("slow_mode_seconds")
         if slow is not None and not 0 <= int(slow) <= 3600:
@@ -1220,12 +1483,16 @@ class _PlanBuilder:
             return [await self._on_user()], self.effects
         if k in (ActionKind.BAN_IP, ActionKind.LIFT_IP_BAN):
             return [await self._ip()], self.effects
+        if k in (ActionKind.BAN_DEVICE, ActionKind.LIFT_DEVICE_BAN):
+            return [await self._device()], self.effects
+        if k in (ActionKind.SUSPEND_REPORTS, ActionKind.LIFT_REPORT_SUSPENSION):
+            return [await self._reports_suspension()], self.effects
         if k in (ActionKind.UNMUTE, ActionKind.UNBAN, ActionKind.UNSHADOW):
             return [await self._lift()], self.effects
         if k in (ActionKind.SLOW_MODE, ActionKind.LOCK_ROOM, ActionKind.CLOSE_ROOM, ActionKind.REOPEN_ROOM):
             return [await self._room_action()], self.effects
         if k in (ActionKind.ESCALATE, ActionKind.DISMISS):
-            return [self._case_only()], self.effects
+            return [await self._case_only()], self.effects
         raise CauserieError(ErrorCode.BAD_REQUEST, "unsupported action")
 
     # -- helpers --------------------------------------------------------------------------------
@@ -1246,6 +1513,17 @@ class _PlanBuilder:
             reason=self.reason,
             details={"rule": self.rule, "case_id": self.case.id if self.case else None, **(details or {})},
         )
+        account_id = fields.get("account_id")
+        if (
+            "strikes" not in fields
+            and self.kind in CONTENT_STRIKE_KINDS
+            and self.rule.startswith("law.")
+            and account_id is not None
+            and fields.get("statement") is not None
+        ):
+            # DSA art. 23(1): a decision on manifestly illegal content is a strike against its author
+            case_id = self.case.id if self.case else None
+            fields["strikes"] = (NewStrike(StrikeKind.CONTENT, self.now, account_id=account_id, case_id=case_id),)
         return ActionPlan(
             kind=self.kind,
             actor_id=self.actor.id,
@@ -1437,6 +1715,14 @@ class _PlanBuilder:
                     raise CauserieError(ErrorCode.BAD_REQUEST, "no known address for this user")
                 net = str(parse_ip_range(ip))
                 sanctions.append(NewSanction(SanctionKind.IP_BAN, self.now, until, account_id=target.id, ip_range=net))
+            if self.req.also_ban_device:
+                devices = await self.m._mod.devices_of(target.id, DEVICE_BAN_MAX)
+                if not devices:
+                    raise CauserieError(ErrorCode.BAD_REQUEST, "no known device for this user")
+                sanctions += [
+                    NewSanction(SanctionKind.DEVICE_BAN, self.now, until, account_id=target.id, device_id=d)
+                    for d in devices
+                ]
             self.effects.close_account = target.id
         elif k is ActionKind.SHADOW_HIDE:
             until = self._duration(None)
@@ -1560,11 +1846,125 @@ class _PlanBuilder:
             room_safety=safety,
         )
 
-    def _case_only(self) -> ActionPlan:
+    async def _case_only(self) -> ActionPlan:
         if self.case is None:
             raise CauserieError(ErrorCode.BAD_REQUEST, "case_id is required")
+        strikes: tuple[NewStrike, ...] = ()
+        if self.req.unfounded:
+            # DSA art. 23(2): each manifestly unfounded report is a strike against its reporter
+            if self.kind is not ActionKind.DISMISS or self.req.keep_open:
+                raise CauserieError(ErrorCode.BAD_REQUEST, "only a dismissal may mark reports manifestly unfounded")
+            reports = await self.m._mod.case_reports(self.case.id)
+            strikes = tuple(
+                NewStrike(
+                    StrikeKind.NOTICE,
+                    self.now,
+                    account_id=r.reporter_id,
+                    ip=r.reporter_ip if r.reporter_id is None else None,
+                    report_id=r.id,
+                    case_id=self.case.id,
+                )
+                for r in reports
+                if r.outcome is None and (r.reporter_id is not None or r.reporter_ip)
+            )
         return self._plan(
             target=f"case:{self.case.id}",
+            details={"unfounded": len(strikes)} if self.req.unfounded else None,
             escalate_case=self.kind is ActionKind.ESCALATE,
             account_id=self.case.account_id,
+            strikes=strikes,
+        )
+
+    # -- device bans and report suspensions ---------------------------------------------------------
+
+    async def _device(self) -> ActionPlan:
+        req = self.req
+        target: Account | None = None
+        if req.user or req.account_id is not None or (self.case is not None and self.case.account_id is not None):
+            target = await self._target()
+            if target.id == self.actor.id:
+                raise CauserieError(ErrorCode.BAD_REQUEST, "you cannot act on yourself")
+            if target.id in self.m._global_staff and not self.staff.is_admin:
+                raise CauserieError(ErrorCode.FORBIDDEN)
+        if req.device_id:
+            device = req.device_id.strip().lower()
+            if not _DEVICE_ID.fullmatch(device):
+                raise CauserieError(ErrorCode.BAD_REQUEST, "device_id: 32 hexadecimal characters")
+            devices = [device]
+        elif target is not None:
+            devices = await self.m._mod.devices_of(target.id, DEVICE_BAN_MAX)
+            if not devices:
+                raise CauserieError(ErrorCode.BAD_REQUEST, "no known device for this user: give device_id")
+        else:
+            raise CauserieError(ErrorCode.BAD_REQUEST, "device_id or a user is required")
+        tag = devices[0] if len(devices) == 1 else f"{len(devices)} devices"
+        if self.kind is ActionKind.LIFT_DEVICE_BAN:
+            self.effects.lifted_notice = target.id if target else None
+            lifts: tuple[Lift, ...]
+            if req.device_id:
+                lifts = (Lift(kind=SanctionKind.DEVICE_BAN, device_id=devices[0]),)
+            else:
+                assert target is not None
+                lifts = tuple(Lift(kind=SanctionKind.DEVICE_BAN, device_id=d) for d in devices)
+            return self._plan(
+                target=f"device:{tag}",
+                details={"devices": devices},
+                account_id=target.id if target else None,
+                lifts=lifts,
+            )
+        until = self._duration(None)
+        statement = None
+        if target is not None:
+            statement = self.m.statement(
+                self.kind,
+                target,
+                rule=self.rule,
+                facts=self._facts(),
+                source=self.source,
+                until=until,
+                scope="",
+                has_duration=True,
+            )
+        return self._plan(
+            target=f"device:{tag}",
+            details={"devices": devices, "until": until},
+            account_id=target.id if target else None,
+            until=until,
+            sanctions=tuple(
+                NewSanction(
+                    SanctionKind.DEVICE_BAN, self.now, until, account_id=target.id if target else None, device_id=d
+                )
+                for d in devices
+            ),
+            statement=statement,
+        )
+
+    async def _reports_suspension(self) -> ActionPlan:
+        """A moderator suspends (or lifts) a user's reports by hand; the usual path is automatic."""
+        target = await self._target()
+        if self.kind is ActionKind.LIFT_REPORT_SUSPENSION:
+            self.effects.lifted_notice = target.id
+            return self._plan(
+                target=f"account:{target.id}",
+                account_id=target.id,
+                lifts=(Lift(kind=SanctionKind.REPORT_BAN, account_id=target.id),),
+            )
+        until = self._duration(self.m._settings.misuse_notice_suspension_days * 86400)
+        statement = self.m.statement(
+            self.kind,
+            target,
+            rule=self.rule,
+            facts=self._facts(),
+            source=self.source,
+            until=until,
+            scope="",
+            has_duration=True,
+        )
+        return self._plan(
+            target=f"account:{target.id}",
+            details={"until": until},
+            account_id=target.id,
+            until=until,
+            sanctions=(NewSanction(SanctionKind.REPORT_BAN, self.now, until, account_id=target.id),),
+            statement=statement,
         )

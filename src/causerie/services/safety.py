@@ -33,6 +33,7 @@ from causerie.storage.base import Store
 if TYPE_CHECKING:
     from causerie.services.messages import SendContext
     from causerie.services.moderation import ModerationService
+    from causerie.services.privileges import PrivilegeService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class SafetyService:
         self._broker = broker
         self._clock = clock
         self.moderation: ModerationService | None = None
+        self.privileges: PrivilegeService | None = None  # a flag counts against a new account's record
         self._tasks: set[asyncio.Task[None]] = set()
 
     def check(self, ctx: SendContext) -> None:
@@ -125,6 +127,8 @@ class SafetyService:
         task.add_done_callback(self._tasks.discard)
 
     async def _flag(self, ctx: SendContext, verdict: Verdict, message_id: int | None) -> None:
+        if self.privileges is not None:
+            self.privileges.mark(ctx.account)
         if self.moderation is None:
             return
         evidence = "; ".join(

@@ -80,11 +80,36 @@ class Store(Protocol):
 
     async def create_session(
         self, token_hash: str, account_id: AccountId, now: float, expires_at: float, max_sessions: int
-    ) -> None: ...
+    ) -> list[str]:
+        """Store a session; end the oldest beyond ``max_sessions``, and return their token hashes."""
+        ...
+
+    async def create_guest_session(
+        self,
+        *,
+        nickname: str,
+        nick_skel: str,
+        age: int,
+        gender: str,
+        region: str,
+        lang: str,
+        created_at: float,
+        expires_at: float,
+        token_hash: str,
+        session_expires_at: float,
+    ) -> Account:
+        """A guest account and its first session in one transaction; ``nickname_taken`` as ``create_account``."""
+        ...
 
     async def session_account(self, token_hash: str, now: float) -> Account | None: ...
 
     async def touch_session(self, token_hash: str, expires_at: float) -> None: ...
+
+    async def refresh_session(
+        self, token_hash: str, expires_at: float, guest_id: AccountId | None, guest_expires_at: float
+    ) -> None:
+        """``touch_session`` and, when ``guest_id`` is given, ``extend_guest``, in one transaction."""
+        ...
 
     async def delete_session(self, token_hash: str) -> None: ...
 

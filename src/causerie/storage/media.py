@@ -175,6 +175,6 @@ class MediaRecords(Protocol):
         """Record in its bundles that staff viewed the file (NCMEC asks whether the provider did)."""
         ...
 
-    async def legal_holds(self, target_kind: str, target_id: str) -> int:
-        """Active legal holds on a target."""
+    async def legal_holds(self, target_kind: str, target_id: str, now: float | None = None) -> int:
+        """Active legal holds on a target (not released, not past their end date at ``now``)."""
         ...

@@ -28,6 +28,7 @@ from causerie.domain.moderation import (
     NewReport,
     NewSanction,
     NewStatement,
+    NewStrike,
     Outcome,
     QueueSummary,
     Report,
@@ -37,6 +38,7 @@ from causerie.domain.moderation import (
     Sanction,
     SanctionKind,
     Statement,
+    StrikeKind,
 )
 from causerie.ids import AccountId, RoomId
 
@@ -50,6 +52,7 @@ class Lift:
     account_id: AccountId | None = None
     room_id: RoomId | None = None
     ip_range: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class ActionPlan:
     close_case: tuple[str, Outcome] | None = None  # (resolution, outcome told to the reporters)
     escalate_case: bool = False
     appeal: tuple[int, AppealStatus, str] | None = None  # (appeal id, decision, reason)
+    strikes: tuple[NewStrike, ...] = ()  # DSA art. 23 strikes recorded with the action
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class UserHistory:
     reports_filed: int = 0
     other_nicknames: list[tuple[AccountId, str]] = field(default_factory=list)
     last_ip: str | None = None
+    device_nicknames: list[tuple[AccountId, str]] = field(default_factory=list)  # same device id
+    devices: list[str] = field(default_factory=list)  # the device ids seen for the account
 
 
 class ModerationStore(Protocol):
@@ -127,10 +133,35 @@ class ModerationStore(Protocol):
     # -- connection records ---------------------------------------------------------------------
 
     async def record_connection(
-        self, account_id: AccountId, event: str, ip: str | None, port: int | None, user_agent: str | None, now: float
+        self,
+        account_id: AccountId,
+        event: str,
+        ip: str | None,
+        port: int | None,
+        user_agent: str | None,
+        now: float,
+        device_id: str | None = None,
     ) -> None: ...
 
     async def last_ip(self, account_id: AccountId) -> str | None: ...
+
+    async def devices_of(self, account_id: AccountId, limit: int) -> list[str]:
+        """The device ids seen for an account, most recent first."""
+        ...
+
+    # -- DSA art. 23 strikes --------------------------------------------------------------------
+
+    async def count_strikes(self, kind: StrikeKind, account_id: AccountId | None, ip: str | None, since: float) -> int:
+        """Strikes of ``kind`` against an account (or an address) since ``since``, whose action stands."""
+        ...
+
+    async def strike_totals(self, since: float) -> dict[str, int]:
+        """Transparency: strikes per kind, and suspensions for misuse per kind, since ``since``."""
+        ...
+
+    async def visible_messages_in_room(self, account_id: AccountId, room_id: RoomId, limit: int) -> int:
+        """How many of an account's messages in a room are visible (counted up to ``limit``)."""
+        ...
 
     # -- messages seen by moderation ------------------------------------------------------------
 
@@ -264,3 +295,7 @@ class ModerationStore(Protocol):
     async def audit_entries(self, after_id: int, limit: int) -> list[AuditEntry]: ...
 
     async def audit_head(self) -> tuple[int, str]: ...
+
+    async def audit_base(self) -> tuple[int, str]:
+        """(id, hash) of the last entry the retention purge deleted; (0, genesis) when none was."""
+        ...

@@ -24,13 +24,17 @@ from causerie.observability import DELIVERIES, REGISTRY
 from causerie.realtime import connection
 from causerie.realtime.hub import Hub
 from causerie.services.container import Services
+from causerie.services.records import Peer
 from causerie.web.limits import BodySizeLimit, client_host, refuse_websocket
 from causerie.web.openapi import ERROR_RESPONSES
 from causerie.web.routes.api import router as api_router
+from causerie.web.routes.legal import router as legal_router
 from causerie.web.routes.media import UPLOAD_PATH as MEDIA_UPLOAD_PATH
 from causerie.web.routes.media import router as media_router
 from causerie.web.routes.moderation import router as moderation_router
-from causerie.web.security import SECURITY_HEADERS, SESSION_COOKIE, origin_allowed
+from causerie.web.routes.records import router as records_router
+from causerie.web.routes.safety import router as safety_router
+from causerie.web.security import SECURITY_HEADERS, SESSION_COOKIE, device_id_from, origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
         version="1",
         summary="Topic-room chat, safe by design. Real-time traffic is on the WebSocket /ws (docs/protocol.md).",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN, which our CSP blocks: use /openapi.json
+        redoc_url=None,
     )
     app.state.services = services
     app.state.hub = hub
@@ -105,6 +111,9 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
     app.include_router(api_router, responses=ERROR_RESPONSES)
     app.include_router(moderation_router, responses=ERROR_RESPONSES)
     app.include_router(media_router, responses=ERROR_RESPONSES)
+    app.include_router(legal_router, responses=ERROR_RESPONSES)  # issue 7B
+    app.include_router(safety_router, responses=ERROR_RESPONSES)
+    app.include_router(records_router, responses=ERROR_RESPONSES)  # legal holds, retention (issue 7)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -151,8 +160,29 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
                 await ws.accept()
             except Exception:  # the peer left during the handshake
                 return
-            await connection.serve(services, hub, ws.receive, ws.send, account, lang)
+            await connection.serve(
+                services,
+                hub,
+                ws.receive,
+                ws.send,
+                account,
+                lang,
+                cookie if account else None,
+                host=client_host(ws.scope),
+                peer=ws_peer(ws),  # the connection record (issue 7)
+            )
         finally:
             services.throttle.close_socket(slot)
 
     return app
+
+
+def ws_peer(ws: WebSocket) -> Peer:
+    """What the connection record keeps of a WebSocket's origin: address and source port (from a trusted
+    proxy's headers, as uvicorn gives them), user agent, the browser's device id."""
+    return Peer(
+        ip=ws.client.host if ws.client else None,
+        port=ws.client.port if ws.client else None,
+        user_agent=ws.headers.get("user-agent"),
+        device_id=device_id_from(ws.cookies),
+    )

@@ -55,7 +55,7 @@ def trigrams(squashed: str) -> frozenset[str]:
     s = squashed[:300]
     if len(s) < 3:
         return frozenset({s}) if s else frozenset()
-    return frozenset(s[i : i + 3] for i in range(len(s) - 2))
+    return frozenset([s[i : i + 3] for i in range(len(s) - 2)])
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -63,6 +63,34 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
         return 0.0
     inter = len(a & b)
     return inter / (len(a) + len(b) - inter)
+
+
+def _similar_targets(state: _Sender, grams: frozenset[str], similarity: float, rooms: bool) -> set[str]:
+    """Distinct targets (rooms if ``rooms``, else people) of the sends similar to ``grams``.
+
+    The same set as filtering every send by ``_jaccard >= similarity``, at a bounded cost: a
+    target already counted is not compared again, the scan stops once every target the sender
+    wrote to is counted (a sender writing in one room compares nothing but its own message),
+    and a pair whose sizes alone rule the threshold out (Jaccard <= smaller / larger) skips the
+    set intersection.
+    """
+    found: set[str] = set()
+    size = len(grams)
+    if not size:
+        return found
+    distinct = sum(1 for t in state.targets if t.startswith("#") is rooms)
+    for s in reversed(state.sends):
+        if len(found) >= distinct:
+            break
+        target = s.target
+        if target in found or target.startswith("#") is not rooms:
+            continue
+        other = len(s.grams)
+        if not other or (other / size if other < size else size / other) < similarity:
+            continue
+        if _jaccard(s.grams, grams) >= similarity:
+            found.add(target)
+    return found
 
 
 @dataclass(slots=True)
@@ -75,7 +103,15 @@ class _Send:
 @dataclass(slots=True)
 class _Sender:
     sends: deque[_Send]
+    targets: dict[str, int] = field(default_factory=dict)  # target -> sends to it in ``sends``
     proposals: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=32))
+
+    def forget(self, send: _Send) -> None:
+        left = self.targets[send.target] - 1
+        if left:
+            self.targets[send.target] = left
+        else:
+            del self.targets[send.target]
 
 
 @dataclass(slots=True)
@@ -123,13 +159,16 @@ class BehaviourTracker:
         grams = trigrams(squashed)
         target = recipient if recipient is not None else f"#{room or ''}"
         while state.sends and at - state.sends[0].at > cfg.window:
-            state.sends.popleft()
-        state.sends.append(_Send(at, target, grams))
+            state.forget(state.sends.popleft())
+        if state.sends and len(state.sends) == state.sends.maxlen:
+            state.forget(state.sends.popleft())
+        if state.sends.maxlen != 0:
+            state.sends.append(_Send(at, target, grams))
+            state.targets[target] = state.targets.get(target, 0) + 1
         found: list[BehaviourFinding] = []
 
-        similar = [s for s in state.sends if _jaccard(s.grams, grams) >= cfg.similarity]
         if recipient is not None:
-            people = {s.target for s in similar if not s.target.startswith("#")}
+            people = _similar_targets(state, grams, cfg.similarity, rooms=False)
             if len(people) >= cfg.min_recipients:
                 found.append(
                     BehaviourFinding(
@@ -157,7 +196,7 @@ class BehaviourTracker:
                         )
             found.extend(self._cross_account(sender, recipient, squashed, at))
         else:
-            rooms = {s.target for s in similar if s.target.startswith("#")}
+            rooms = _similar_targets(state, grams, cfg.similarity, rooms=True)
             if len(rooms) >= cfg.min_rooms:
                 found.append(
                     BehaviourFinding(

@@ -1,7 +1,7 @@
 // Entry point: load the meta data, find out whether we already have a session, then show the
 // entry page or the chat.
 import { $ } from "./dom.js";
-import { get, ApiError } from "./api.js";
+import { get, del, ApiError } from "./api.js";
 import { applyStatic, getLang, setLang, onLangChange, t, errorText } from "./i18n.js";
 import { Entry } from "./entry.js";
 import { Chat } from "./chat.js";
@@ -33,6 +33,15 @@ function showBanned(until) {
   settings?.attach(null);
   showScreen("banned");
   $("#banned-reload").onclick = () => location.reload();
+  // The session cookie is HttpOnly: only the server can end it (a banned session may log out).
+  $("#banned-logout").onclick = async () => {
+    try {
+      await del("/api/v1/session");
+    } catch {
+      /* reload anyway: the entry page says what is wrong */
+    }
+    location.reload();
+  };
   renderBanned(until);
   $("#banned-title").focus();
 }
@@ -104,7 +113,11 @@ async function boot() {
     $("#loading-retry").onclick = () => location.reload();
     return;
   }
-  entry = new Entry({ meta, onEntered: (me, registered) => startChat(me, registered) });
+  entry = new Entry({
+    meta,
+    onEntered: (me, registered) => startChat(me, registered),
+    onBanned: (until) => showBanned((bannedUntil = until)),
+  });
   settings = new Settings();
   new PublicReport();
   let session = null;

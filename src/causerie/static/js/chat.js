@@ -25,7 +25,7 @@ const DEFAULT_LIMITS = { max_message_chars: 1000, max_rooms_joined: 20, history_
 const PAGE = 50;
 const TABS_KEY = "causerie.tabs";
 // Refusals that sending again cannot cure: the text must change, or the sanction end.
-const NO_RETRY = new Set(["message_blocked", "muted", "banned", "kicked", "room_closed", "room_locked", "pictures_disabled", "media_not_found", "blocked", "dm_refused", "emergency_dms_off", "message_too_long", "message_empty"]);
+const NO_RETRY = new Set(["message_blocked", "muted", "banned", "kicked", "room_closed", "room_locked", "pictures_disabled", "media_not_found", "blocked", "dm_refused", "emergency_dms_off", "message_too_long", "message_empty", "privilege_locked", "repeated_message"]);
 
 function readJSON(storage, key, fallback) {
   try {

@@ -8,6 +8,9 @@ import { t, errorText } from "./i18n.js";
 import { toast } from "./ui.js";
 import { longTime, shortTime, shortDuration } from "./format.js";
 import { categoryLabel, loadCategories, CATEGORIES } from "./report.js";
+import { renderRules } from "./rules.js";
+import { renderLegal } from "./legal.js";
+import { renderHolds } from "./holds.js";
 
 export const MOD_KEY = "__mod";
 
@@ -25,11 +28,11 @@ const DEFAULT_RULE = {
 };
 // What a room owner or room moderator may do (domain.moderation.ROOM_SCOPED_ACTIONS).
 const ROOM_SCOPED = new Set(["remove_message", "warn", "mute", "kick", "slow_mode", "lock_room", "reopen_room", "escalate", "dismiss", "restore_message", "unmute"]);
-const USER_ACTIONS = ["warn", "mute", "kick", "ban", "ban_ip", "shadow_hide", "remove_recent"];
+const USER_ACTIONS = ["warn", "mute", "kick", "ban", "ban_ip", "ban_device", "shadow_hide", "remove_recent"];
 const ROOM_ACTIONS = ["slow_mode", "lock_room", "reopen_room", "close_room"];
 const CASE_ACTIONS = ["escalate", "dismiss"];
-const LIFT_ACTIONS = ["unmute", "unban", "unshadow", "lift_ip_ban"];
-const DANGER = new Set(["ban", "ban_ip", "shadow_hide", "close_room", "remove_recent"]);
+const LIFT_ACTIONS = ["unmute", "unban", "unshadow", "lift_ip_ban", "lift_device_ban", "lift_report_suspension"];
+const DANGER = new Set(["ban", "ban_ip", "ban_device", "shadow_hide", "close_room", "remove_recent"]);
 const MIN = 60;
 const HOUR = 3600;
 const DAY = 86400;
@@ -39,6 +42,7 @@ const DURATIONS = {
   kick: [10 * MIN, HOUR, 24 * HOUR],
   ban: [7 * DAY, 24 * HOUR, 30 * DAY, null],
   ban_ip: [7 * DAY, 24 * HOUR, 30 * DAY, null],
+  ban_device: [7 * DAY, 24 * HOUR, 30 * DAY, null],
   shadow_hide: [7 * DAY, 24 * HOUR, null],
 };
 const SLOW_MODES = [10, 5, 30, 60, 0];
@@ -49,6 +53,9 @@ const VIEWS = [
   { id: "rooms", label: "mc.nav.rooms", who: "staff" },
   { id: "audit", label: "mc.nav.audit", who: "admin" },
   { id: "emergency", label: "mc.nav.emergency", who: "admin" },
+  { id: "rules", label: "mc.nav.rules", who: "admin" },
+  { id: "legal", label: "mc.nav.legal", who: "admin" },
+  { id: "holds", label: "mc.nav.holds", who: "admin" },
 ];
 
 function actionName(kind) {
@@ -195,6 +202,12 @@ export class ModConsole {
         return this.loadAudit(true);
       case "emergency":
         return this.renderEmergency();
+      case "rules":
+        return renderRules(this);
+      case "legal":
+        return renderLegal(this);
+      case "holds":
+        return renderHolds(this);
       default:
         this.view = "queue";
         this.renderNav();
@@ -340,6 +353,7 @@ export class ModConsole {
   caseRow(c) {
     const mine = c.assigned_to === this.chat.me.id;
     const bits = [targetLabel(c.target)];
+    if (c.nick) bits.push(c.nick);
     if (c.room) bits.push(`#${c.room}`);
     bits.push(t("mc.reports_count", { count: c.reports || 0 }));
     if (c.reporters > 1) bits.push(t("mc.reporters_count", { count: c.reporters }));
@@ -618,7 +632,11 @@ export class ModConsole {
     if ((hist.other_nicknames || []).length) {
       parts.push(h("h4", { text: t("mc.other_nicks") }), h("p", { class: "small", text: hist.other_nicknames.map((o) => o.nick).join(", ") }));
     }
+    if ((hist.device_nicknames || []).length) {
+      parts.push(h("h4", { text: t("mc.device_nicks") }), h("p", { class: "small mc-device-nicks", text: hist.device_nicknames.map((o) => o.nick).join(", ") }));
+    }
     if (hist.last_ip) parts.push(h("p", { class: "small" }, h("strong", { text: `${t("mc.last_ip")} ` }), hist.last_ip));
+    if ((hist.devices || []).length) parts.push(h("p", { class: "small mc-devices" }, h("strong", { text: `${t("mc.devices")} ` }), hist.devices.join(", ")));
     return h("div", { class: "mc-history" }, parts);
   }
 
@@ -722,6 +740,22 @@ export class ModConsole {
     }
     if (kind === "ban") {
       fields.push(h("label", { class: "check" }, h("input", { type: "checkbox", name: "also_ban_ip" }), h("span", { text: t("mc.also_ban_ip") })));
+      fields.push(h("label", { class: "check" }, h("input", { type: "checkbox", name: "also_ban_device" }), h("span", { text: t("mc.also_ban_device") })));
+    }
+    if (kind === "ban_device" || kind === "lift_device_ban") {
+      const id = `${uid}-device`;
+      fields.push(
+        h(
+          "div",
+          { class: "field" },
+          h("label", { htmlFor: id, text: t("mc.device_id") }),
+          h("input", { type: "text", id, name: "device_id", autocomplete: "off", spellcheck: false, maxLength: 64, attrs: { "aria-describedby": `${id}-hint` } }),
+          h("p", { class: "muted small", id: `${id}-hint`, text: ctx.user ? t("mc.device_hint_user") : t("mc.device_hint") }),
+        ),
+      );
+    }
+    if (kind === "dismiss" && ctx.caseId) {
+      fields.push(h("label", { class: "check" }, h("input", { type: "checkbox", name: "unfounded" }), h("span", { text: t("mc.unfounded") })));
     }
     if (kind === "ban_ip" || kind === "lift_ip_ban") {
       const id = `${uid}-ip`;
@@ -829,6 +863,9 @@ export class ModConsole {
     if (kind === "kick" || ROOM_ACTIONS.includes(kind)) body.room = ctx.room;
     if (f.where && f.where.value) body.room = f.where.value;
     if (f.also_ban_ip && f.also_ban_ip.checked) body.also_ban_ip = true;
+    if (f.also_ban_device && f.also_ban_device.checked) body.also_ban_device = true;
+    if (f.device_id && f.device_id.value.trim()) body.device_id = f.device_id.value.trim();
+    if (f.unfounded && f.unfounded.checked) body.unfounded = true;
     if (f.ip_range && f.ip_range.value.trim()) body.ip_range = f.ip_range.value.trim();
     if (f.slow_mode_seconds) body.slow_mode_seconds = Number(f.slow_mode_seconds.value);
     if (f.keep_open && f.keep_open.checked) body.keep_open = true;

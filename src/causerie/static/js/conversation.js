@@ -5,6 +5,7 @@ import { h, richText, replaceChildren } from "./dom.js";
 import { t, applyStatic } from "./i18n.js";
 import { codePoints, shortTime, longTime, listNames, sameNick } from "./format.js";
 import { ACCEPTED_TYPES, checkFile, pictureElement, pictureErrorText, uploadPicture } from "./pictures.js";
+import { lockPictureButton } from "./privileges.js";
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const TYPING_TTL_MS = 6000;
@@ -166,6 +167,7 @@ export class ConversationView {
       },
       pictureIcon(),
     );
+    lockPictureButton(this.attachBtn); // a new account waits for pictures (progressive privileges)
     this.attachment = null; // {file, localUrl, state: uploading|ready|failed, media, error}
     this.attachBox = h("div", { class: "attach-preview", hidden: true, attrs: { "aria-live": "polite" } });
     this.composer = h(

@@ -4,6 +4,7 @@ import { post } from "./api.js";
 import { t, errorText, getLang } from "./i18n.js";
 import { setFieldError, clearFieldErrors } from "./ui.js";
 import { untilText } from "./decisions.js";
+import { humanCheckFields } from "./humancheck.js";
 
 const GUEST_FIELD = {
   nickname_length: "nickname",
@@ -19,9 +20,10 @@ const GUEST_FIELD = {
 const REMEMBER_KEY = "causerie.entry";
 
 export class Entry {
-  constructor({ meta, onEntered }) {
+  constructor({ meta, onEntered, onBanned }) {
     this.meta = meta;
     this.onEntered = onEntered;
+    this.onBanned = onBanned || (() => {});
     this.guestForm = $("#guest-form");
     this.loginForm = $("#login-form");
     this.notice = $("#entry-notice");
@@ -120,6 +122,14 @@ export class Entry {
     const submit = form.querySelector("[type=submit]");
     submit.disabled = true;
     try {
+      this.notice.hidden = false; // the human check may take a moment (a proof of work)
+      this.notice.textContent = t("entry.human_check");
+      try {
+        Object.assign(body, await humanCheckFields());
+      } finally {
+        this.notice.hidden = true;
+        this.notice.textContent = "";
+      }
       const data = await post("/api/v1/session/guest", body);
       try {
         localStorage.setItem(REMEMBER_KEY, JSON.stringify({ nickname, age, gender: body.gender, region: body.region }));
@@ -149,7 +159,9 @@ export class Entry {
     submit.disabled = true;
     try {
       const data = await post("/api/v1/session/login", body);
-      this.onEntered(data.me, true);
+      // A banned account gets a restricted session: its decisions, an appeal, log out.
+      if (data.banned) this.onBanned(data.banned.until ?? null);
+      else this.onEntered(data.me, true);
     } catch (err) {
       let text = errorText(err.code, err.message);
       if (err.code === "banned" && err.until !== undefined) text += ` (${untilText(err.until)})`;

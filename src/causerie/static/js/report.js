@@ -3,6 +3,7 @@
 import { $, h, replaceChildren } from "./dom.js";
 import { get, post } from "./api.js";
 import { t, errorText, getLang } from "./i18n.js";
+import { longTime } from "./format.js";
 import { openDialog, setFieldError, clearFieldErrors, toast } from "./ui.js";
 
 /** The server's categories, most severe first (its order); our own labels for each code. */
@@ -149,6 +150,7 @@ export class ReportDialog {
       data = await post("/api/v1/reports", body);
     } catch (err) {
       let text = errorText(err.code, err.message);
+      if (err.code === "reports_suspended" && typeof err.until === "number") text += ` (${t("report.suspended_until", { time: longTime(err.until) })})`;
       if (err.retryAfter) text += ` (${t("common.retry_in", { count: Math.ceil(err.retryAfter) })})`;
       setFieldError(form, "_form", text);
       return;
@@ -183,6 +185,21 @@ export class PublicReport {
     fillCategories($("#pr-cats"), cats.categories, "category", "prc", null);
     this.sync();
     openDialog(this.dialog);
+    this.loadRooms();
+  }
+
+  /** The public rooms, offered as suggestions for the room field (the form covers public rooms). */
+  async loadRooms() {
+    let rooms = [];
+    try {
+      rooms = (await get("/api/v1/reports/rooms")).rooms || [];
+    } catch {
+      return; // typing the room's short name still works
+    }
+    replaceChildren(
+      $("#pr-room-list"),
+      rooms.map((r) => h("option", { value: r.slug, text: r.name })),
+    );
   }
 
   sync() {
@@ -231,6 +248,7 @@ export class PublicReport {
       data = await post("/api/v1/reports/public", body);
     } catch (err) {
       let text = errorText(err.code, err.message);
+      if (err.code === "reports_suspended" && typeof err.until === "number") text += ` (${t("report.suspended_until", { time: longTime(err.until) })})`;
       if (err.retryAfter) text += ` (${t("common.retry_in", { count: Math.ceil(err.retryAfter) })})`;
       setFieldError(form, err.code === "report_target_not_found" ? (kind === "user" ? "user" : "room") : "_form", text);
       return;

@@ -7,6 +7,8 @@ import { openDialog, setFieldError, clearFieldErrors, toast } from "./ui.js";
 import { longTime } from "./format.js";
 import { renderMyStatements } from "./decisions.js";
 import { categoryLabel, outcomeText } from "./report.js";
+import { renderPrivileges } from "./privileges.js";
+import { downloadMyData, deleteMyAccount } from "./mydata.js";
 
 const REGISTER_FIELD = { email_invalid: "email", email_taken: "email", password_weak: "password" };
 
@@ -28,6 +30,12 @@ export class Settings {
     for (const btn of this.dialog.querySelectorAll("[data-set-lang]")) btn.onclick = () => setLang(btn.dataset.setLang);
     $("#my-reports").addEventListener("toggle", (e) => e.target.open && this.loadReports());
     $("#my-statements").addEventListener("toggle", (e) => e.target.open && renderMyStatements($("#my-statements-body")));
+    $("#my-privileges").addEventListener("toggle", (e) => e.target.open && renderPrivileges($("#my-privileges-body")));
+    $("#gdpr-export").onclick = (e) => downloadMyData(e.currentTarget);
+    $("#gdpr-delete-form").onsubmit = (e) => {
+      e.preventDefault();
+      if (this.chat) deleteMyAccount(e.currentTarget, this.chat);
+    };
   }
 
   /** Open the dialog on one of its lists: "reports" or "statements". */
@@ -100,6 +108,7 @@ export class Settings {
     $("#settings-line").textContent = chat.memberLine(chat.me);
     $("#settings-status").textContent = chat.registered ? t("settings.registered") : t("settings.guest");
     $("#register-section").hidden = chat.registered;
+    $("#gdpr-password-field").hidden = !chat.registered; // guests have no password to confirm with
     for (const btn of this.dialog.querySelectorAll("[data-set-lang]")) btn.setAttribute("aria-pressed", btn.dataset.setLang === getLang() ? "true" : "false");
     const genders = $("#privacy-genders");
     const checked = new Set([...genders.querySelectorAll("input:checked")].map((i) => i.value));

@@ -10,6 +10,7 @@ report bundle appear together or not at all.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
@@ -537,7 +538,10 @@ class SqlMediaRecords(SqlStoreExtension):
                 payload["file"] = file
                 await conn.execute(report_bundles.update().where(report_bundles.c.id == row.id).values(payload=payload))
 
-    async def legal_holds(self, target_kind: str, target_id: str) -> int:
+    async def legal_holds(self, target_kind: str, target_id: str, now: float | None = None) -> int:
+        """Active holds on a target: not released, and not past their end date (``now``: the clock's time;
+        the system time when not given). ``services.retention.LegalHolds`` places and lists them."""
+        at = time.time() if now is None else now
         async with self._ro() as conn:
             count = (
                 await conn.execute(
@@ -546,6 +550,7 @@ class SqlMediaRecords(SqlStoreExtension):
                     .where(legal_holds.c.target_kind == target_kind)
                     .where(legal_holds.c.target_id == target_id)
                     .where(legal_holds.c.released_at.is_(None))
+                    .where(sa.or_(legal_holds.c.expires_at.is_(None), legal_holds.c.expires_at > at))
                 )
             ).scalar_one()
         return int(count)

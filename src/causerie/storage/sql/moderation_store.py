@@ -45,6 +45,7 @@ from causerie.domain.moderation import (
     SanctionKind,
     Source,
     Statement,
+    StrikeKind,
     TargetKind,
     most_severe,
 )
@@ -60,6 +61,7 @@ from causerie.storage.sql.schema import (
     cases,
     connection_records,
     messages,
+    misuse_strikes,
     moderation_actions,
     operator_state,
     report_context,
@@ -147,6 +149,11 @@ class SqlModerationStore(SqlStoreExtension):
         async with self._ro() as conn:
             row = (await conn.execute(sa.select(audit_head.c.last_id, audit_head.c.last_hash))).first()
         return (int(row.last_id), str(row.last_hash)) if row is not None else (0, GENESIS_HASH)
+
+    async def audit_base(self) -> tuple[int, str]:
+        async with self._ro() as conn:
+            row = (await conn.execute(sa.select(audit_head.c.base_id, audit_head.c.base_hash))).first()
+        return (int(row.base_id), str(row.base_hash)) if row is not None else (0, GENESIS_HASH)
 
     # -- roles ----------------------------------------------------------------------------------
 
@@ -281,7 +288,14 @@ class SqlModerationStore(SqlStoreExtension):
     # -- connection records ---------------------------------------------------------------------
 
     async def record_connection(
-        self, account_id: AccountId, event: str, ip: str | None, port: int | None, user_agent: str | None, now: float
+        self,
+        account_id: AccountId,
+        event: str,
+        ip: str | None,
+        port: int | None,
+        user_agent: str | None,
+        now: float,
+        device_id: str | None = None,
     ) -> None:
         async with self._tx() as conn:
             await conn.execute(
@@ -292,8 +306,79 @@ class SqlModerationStore(SqlStoreExtension):
                     port=port,
                     user_agent=(user_agent or "")[:256] or None,
                     created_at=now,
+                    device_id=device_id,
                 )
             )
+
+    async def devices_of(self, account_id: AccountId, limit: int) -> list[str]:
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(connection_records.c.device_id, sa.func.max(connection_records.c.id).label("last"))
+                    .where(connection_records.c.account_id == account_id)
+                    .where(connection_records.c.device_id.is_not(None))
+                    .group_by(connection_records.c.device_id)
+                    .order_by(sa.desc("last"))
+                    .limit(limit)
+                )
+            ).all()
+        return [str(r[0]) for r in rows]
+
+    # -- DSA art. 23 strikes --------------------------------------------------------------------
+
+    async def count_strikes(self, kind: StrikeKind, account_id: AccountId | None, ip: str | None, since: float) -> int:
+        if account_id is None and not ip:
+            return 0
+        query = (
+            sa.select(sa.func.count())
+            .select_from(
+                misuse_strikes.outerjoin(moderation_actions, moderation_actions.c.id == misuse_strikes.c.action_id)
+            )
+            .where(misuse_strikes.c.kind == kind.value)
+            .where(misuse_strikes.c.created_at >= since)
+            .where(moderation_actions.c.reversed_by.is_(None))
+        )
+        if account_id is not None:
+            query = query.where(misuse_strikes.c.account_id == account_id)
+        else:
+            query = query.where(misuse_strikes.c.account_id.is_(None)).where(misuse_strikes.c.ip == ip)
+        async with self._ro() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def strike_totals(self, since: float) -> dict[str, int]:
+        async with self._ro() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(misuse_strikes.c.kind, sa.func.count())
+                    .where(misuse_strikes.c.created_at >= since)
+                    .group_by(misuse_strikes.c.kind)
+                )
+            ).all()
+            suspensions = (
+                await conn.execute(
+                    sa.select(moderation_actions.c.rule, sa.func.count())
+                    .where(moderation_actions.c.created_at >= since)
+                    .where(moderation_actions.c.rule.in_(["dsa.misuse_notices", "dsa.misuse_content"]))
+                    .where(moderation_actions.c.kind.in_([ActionKind.SUSPEND_REPORTS.value, ActionKind.BAN.value]))
+                    .group_by(moderation_actions.c.rule)
+                )
+            ).all()
+        out = {f"strikes_{r[0]}": int(r[1]) for r in rows}
+        for rule, count in suspensions:
+            out["suspensions_" + ("notice" if rule == "dsa.misuse_notices" else "content")] = int(count)
+        return out
+
+    async def visible_messages_in_room(self, account_id: AccountId, room_id: RoomId, limit: int) -> int:
+        inner = (
+            sa.select(messages.c.id)
+            .where(messages.c.room_id == room_id)
+            .where(messages.c.author_id == account_id)
+            .where(messages.c.state == "visible")
+            .limit(limit)
+            .subquery()
+        )
+        async with self._ro() as conn:
+            return int((await conn.execute(sa.select(sa.func.count()).select_from(inner))).scalar_one())
 
     async def last_ip(self, account_id: AccountId) -> str | None:
         async with self._ro() as conn:
@@ -688,6 +773,27 @@ class SqlModerationStore(SqlStoreExtension):
                 )
             ).all()
             last = (await conn.execute(mine.order_by(connection_records.c.id.desc()).limit(1))).first()
+            my_devices = (
+                sa.select(connection_records.c.device_id)
+                .where(connection_records.c.account_id == account_id)
+                .where(connection_records.c.device_id.is_not(None))
+            )
+            same_device = (
+                await conn.execute(
+                    sa.select(accounts.c.id, accounts.c.nickname)
+                    .where(
+                        accounts.c.id.in_(
+                            sa.select(connection_records.c.account_id).where(
+                                connection_records.c.device_id.in_(my_devices.scalar_subquery())
+                            )
+                        )
+                    )
+                    .where(accounts.c.id != account_id)
+                    .order_by(accounts.c.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            device_rows = (await conn.execute(my_devices.distinct().limit(limit))).all()
         return UserHistory(
             account_id=account_id,
             cases=[_case(r) for r in case_rows],
@@ -696,6 +802,8 @@ class SqlModerationStore(SqlStoreExtension):
             reports_filed=int(filed),
             other_nicknames=[(AccountId(r[0]), str(r[1])) for r in others],
             last_ip=str(last.ip) if last is not None else None,
+            device_nicknames=[(AccountId(r[0]), str(r[1])) for r in same_device],
+            devices=[str(r[0]) for r in device_rows],
         )
 
     # -- actions and sanctions ------------------------------------------------------------------
@@ -745,8 +853,21 @@ class SqlModerationStore(SqlStoreExtension):
                         account_id=s.account_id,
                         room_id=s.room_id,
                         ip_range=s.ip_range,
+                        device_id=s.device_id,
                         starts_at=s.starts_at,
                         until=s.until,
+                    )
+                )
+            for strike in plan.strikes:
+                await conn.execute(
+                    misuse_strikes.insert().values(
+                        kind=strike.kind.value,
+                        account_id=strike.account_id,
+                        ip=strike.ip,
+                        report_id=strike.report_id,
+                        action_id=action_id,
+                        case_id=strike.case_id,
+                        created_at=strike.created_at,
                     )
                 )
             for lift in plan.lifts:
@@ -1008,6 +1129,8 @@ def _lift_condition(lift: Lift, now: float) -> sa.ColumnElement[bool]:
         conditions.append(sanctions.c.room_id == lift.room_id)
     if lift.ip_range is not None:
         conditions.append(sanctions.c.ip_range == lift.ip_range)
+    if lift.device_id is not None:
+        conditions.append(sanctions.c.device_id == lift.device_id)
     return sa.and_(*conditions)
 
 
@@ -1042,6 +1165,7 @@ def _report(row: Row[Any]) -> Report:
         room_id=RoomId(row.room_id) if row.room_id is not None else None,
         outcome=Outcome(row.outcome) if row.outcome else None,
         outcome_at=float(row.outcome_at) if row.outcome_at is not None else None,
+        reporter_ip=row.reporter_ip,
     )
 
 
@@ -1100,6 +1224,7 @@ def _sanction(row: Row[Any]) -> Sanction:
         account_id=AccountId(row.account_id) if row.account_id is not None else None,
         room_id=RoomId(row.room_id) if row.room_id is not None else None,
         ip_range=row.ip_range,
+        device_id=row.device_id,
     )
 
 

@@ -244,6 +244,22 @@ sanctions = sa.Table(
     sa.Column("until", sa.Float, nullable=True),  # NULL: permanent
     sa.Column("lifted_at", sa.Float, nullable=True),
     sa.Column("lifted_by", Id, nullable=True),
+    sa.Column("device_id", sa.String(64), nullable=True, index=True),  # device bans (cookie causerie_device)
+)
+
+# DSA art. 23 strike ledger: manifestly unfounded notices (per reporter: account, or entry IP for the
+# public form) and manifestly illegal content (per author); also the transparency report's counts.
+misuse_strikes = sa.Table(
+    "misuse_strikes",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # notice | content
+    sa.Column("account_id", Id, nullable=True, index=True),
+    sa.Column("ip", sa.String(64), nullable=True, index=True),
+    sa.Column("report_id", Id, nullable=True),
+    sa.Column("action_id", Id, nullable=True),  # the action that recorded it (a reversal voids it)
+    sa.Column("case_id", Id, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 # Statements of reasons (DSA art. 17), stored as shown to the user.
@@ -325,6 +341,10 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
     sa.Column("last_id", sa.BigInteger, nullable=False),
     sa.Column("last_hash", sa.String(64), nullable=False),
+    # issue 7 (migration 0006): the retention purge deletes a whole prefix of the chain; the chain then
+    # verifies from the last deleted entry (id, hash) instead of the genesis
+    sa.Column("base_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("base_hash", sa.String(64), nullable=False, server_default="0" * 64),
 )
 
 
@@ -465,6 +485,9 @@ legal_holds = sa.Table(
     sa.Column("released_at", sa.Float, nullable=True),
     sa.Column("released_by", Id, nullable=True),
     sa.Index("ix_legal_holds_target", "target_kind", "target_id"),
+    # issue 7 (migration 0006): holds on rooms and cases too, an optional end, who placed it
+    sa.Column("expires_at", sa.Float, nullable=True),  # NULL: until released
+    sa.Column("created_by", Id, nullable=True),  # NULL: automatic (hash match, child-safety case)
 )
 
 # A report prepared for the authorities (NCMEC CyberTipline / PHAROS fields), for the compliance export.
@@ -480,4 +503,107 @@ report_bundles = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("exported_at", sa.Float, nullable=True),
+)
+
+
+# --- records and retention (issue 7, part A; migration 0006) -----------------------------------
+
+# Files whose rows the purge deleted, written in the same transaction as the deletion and removed once
+# the file is gone: a crash between the two leaves a tombstone, never an orphaned file.
+retention_tombstones = sa.Table(
+    "retention_tombstones",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # blob | quarantine
+    sa.Column("ref", sa.String(64), nullable=False),  # sha256 of a picture file, or a quarantine id
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# One row per purge: when, and how many rows of each kind it deleted.
+retention_runs = sa.Table(
+    "retention_runs",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),  # NULL: interrupted (the next run finishes its work)
+    sa.Column("deleted", sa.JSON, nullable=False),
+)
+
+# The purge selects by age.
+sa.Index("ix_messages_created_at", messages.c.created_at)
+sa.Index("ix_connection_records_created_at", connection_records.c.created_at)
+
+
+# --- legal: trusted flaggers, reports to authorities, exports, closed identities (issue 7B; 0007) --
+
+# Organisations with trusted flagger status (DSA art. 22). The API key is shown once; only its argon2
+# hash is kept, found by its public prefix.
+trusted_flaggers = sa.Table(
+    "trusted_flaggers",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("contact_email", sa.String(320), nullable=True),
+    sa.Column("key_prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(256), nullable=False),
+    sa.Column("created_by", Id, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("revoked_by", Id, nullable=True),
+)
+
+# Where a notice came from when it is not a user's own report: one row per trusted flagger notice.
+notice_sources = sa.Table(
+    "notice_sources",
+    metadata,
+    sa.Column("report_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.String(16), nullable=False),  # trusted_flagger
+    sa.Column("flagger_id", Id, nullable=True, index=True),
+    sa.Column("case_id", Id, nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Reports to the authorities (DSA art. 18; NCMEC CyberTipline / PHAROS fields), made from a case.
+authority_reports = sa.Table(
+    "authority_reports",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("case_id", Id, nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # child_sexual_abuse | threat_to_life_or_safety
+    sa.Column("authority", sa.String(32), nullable=False),  # ncmec | pharos
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_by", Id, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Evidence bundles handed over (who, what, for which request): the audit trail has the same entry.
+legal_exports = sa.Table(
+    "legal_exports",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("request_ref", sa.String(200), nullable=False),
+    sa.Column("scope", sa.String(200), nullable=False),
+    sa.Column("period_from", sa.Float, nullable=False),
+    sa.Column("period_to", sa.Float, nullable=False),
+    sa.Column("include_quarantine", sa.Boolean, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("files", sa.Integer, nullable=False),
+    sa.Column("actor_id", Id, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Identification data of a closed account (GDPR erasure), kept for the law until ``keep_until``.
+closed_identities = sa.Table(
+    "closed_identities",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("nickname", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("age", sa.Integer, nullable=False),
+    sa.Column("gender", sa.String(8), nullable=False),
+    sa.Column("region", sa.String(8), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("closed_at", sa.Float, nullable=False),
+    sa.Column("keep_until", sa.Float, nullable=False, index=True),
 )

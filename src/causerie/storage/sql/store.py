@@ -12,9 +12,11 @@ Every query is parameterised.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+import sqlite3
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -51,6 +53,7 @@ from causerie.storage.sql.schema import (
 )
 
 _SQLITE_WRITE_BEGIN = "BEGIN IMMEDIATE"
+_T = TypeVar("_T")
 
 
 def _unavailable(exc: Exception) -> CauserieError:
@@ -71,8 +74,12 @@ class SqlStore:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self._write = create_async_engine(url, pool_size=1, max_overflow=0)
-            self._read = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            # no rollback on return to the pool: every connection ends its own transaction (SQLAlchemy's
+            # on close, _sqlite_run's in its function), and the reset would be one more thread hop
+            self._write = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
+            self._read = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None
+            )
             for engine, begin in ((self._write, _SQLITE_WRITE_BEGIN), (self._read, "BEGIN")):
                 _sqlite_setup(engine, sqlite_synchronous, begin)
         else:
@@ -80,6 +87,8 @@ class SqlStore:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
             )
             self._read = self._write
+        # SQLite through aiosqlite: hot transactions run whole on the driver's thread (_sqlite_run)
+        self._one_hop = self.is_sqlite and "aiosqlite" in url
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -118,6 +127,34 @@ class SqlStore:
                 yield conn
         except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
             raise _unavailable(exc) from exc
+
+    async def _sqlite_run(self, fn: Callable[..., _T], *args: Any, write: bool = True) -> _T:
+        """Run ``fn(sqlite3_connection, *args)`` as ONE transaction on the driver's own thread.
+
+        Through SQLAlchemy and aiosqlite every statement is several round trips between the event
+        loop and the driver's thread (begin, execute, fetch, commit), each a thread hand-off that
+        costs far more CPU than SQLite itself: they were the cost of a stored message and of a
+        guest entry (docs/performance.md). Here a whole transaction is one hand-off; it still runs
+        on the pooled connection (the single writer for ``write``), so it is serialised with every
+        other write as ``_tx`` is. ``fn`` gets plain sqlite3 and must only use parameterised SQL.
+        """
+        engine = self._write if write else self._read
+        try:
+            async with engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                result: _T = await driver._execute(  # aiosqlite: run on its connection thread
+                    _sqlite_transaction, driver._conn, _SQLITE_WRITE_BEGIN if write else "BEGIN", fn, args
+                )
+                return result
+        except sqlite3.IntegrityError:
+            raise
+        except (sqlite3.Error, OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def _sqlite_read(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        """One parameterised SELECT on a reader, in one hop (see ``_sqlite_run``)."""
+        return await self._sqlite_run(_sqlite_fetchall, query, params, write=False)
 
     # -- accounts -------------------------------------------------------------------------------
 
@@ -175,6 +212,68 @@ class SqlStore:
         assert account is not None
         return account
 
+    async def create_guest_session(
+        self,
+        *,
+        nickname: str,
+        nick_skel: str,
+        age: int,
+        gender: str,
+        region: str,
+        lang: str,
+        created_at: float,
+        expires_at: float,
+        token_hash: str,
+        session_expires_at: float,
+    ) -> Account:
+        """A guest account and its first session, in ONE transaction (guest entry).
+
+        Same rules as ``create_account``: ``nickname_taken`` if a live account holds the skeleton,
+        and an expired guest holding it releases it in the same transaction.
+        """
+        values = (
+            AccountKind.GUEST.value, nickname, nick_skel, age, gender, region, lang, created_at, expires_at,
+        )  # fmt: skip
+        session = (token_hash, created_at, session_expires_at)
+        if self._one_hop:
+            account_id = await self._sqlite_run(_sqlite_create_guest, values, session)
+        else:
+            async with self._tx() as conn:
+                await conn.execute(
+                    accounts.update()
+                    .where(accounts.c.nick_skel == nick_skel)
+                    .where(accounts.c.kind == AccountKind.GUEST.value)
+                    .where(accounts.c.expires_at < created_at)
+                    .values(nick_skel=None)
+                )
+                try:
+                    result = await conn.execute(
+                        accounts.insert().values(dict(zip(_GUEST_COLUMNS, values, strict=True)))
+                    )
+                except IntegrityError:
+                    raise CauserieError(ErrorCode.NICKNAME_TAKEN) from None
+                pk = result.inserted_primary_key
+                assert pk is not None
+                account_id = int(pk[0])
+                await conn.execute(
+                    sessions.insert().values(
+                        token_hash=token_hash,
+                        account_id=account_id,
+                        created_at=created_at,
+                        expires_at=session_expires_at,
+                    )
+                )
+        return Account(
+            id=AccountId(account_id),
+            kind=AccountKind.GUEST,
+            nickname=nickname,
+            age=age,
+            gender=gender,
+            region=region,
+            created_at=created_at,
+            lang=lang,
+        )
+
     async def nickname_holder(self, nick_skel: str, now: float) -> AccountId | None:
         """The live account holding this skeleton, if any (expired guests do not hold)."""
         async with self._ro() as conn:
@@ -192,6 +291,9 @@ class SqlStore:
         return AccountId(row.id)
 
     async def get_account(self, account_id: AccountId) -> Account | None:
+        if self._one_hop:
+            rows = await self._sqlite_read(_SQLITE_ACCOUNT + "WHERE a.id = ?", (account_id,))
+            return _account(_AccountRow(*rows[0])) if rows else None
         async with self._ro() as conn:
             row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
         return _account(row) if row is not None else None
@@ -261,7 +363,7 @@ class SqlStore:
 
     async def create_session(
         self, token_hash: str, account_id: AccountId, now: float, expires_at: float, max_sessions: int
-    ) -> None:
+    ) -> list[str]:
         async with self._tx() as conn:
             await conn.execute(
                 sessions.insert().values(
@@ -277,10 +379,19 @@ class SqlStore:
                     .offset(max_sessions)
                 )
             ).all()
-            if old:
-                await conn.execute(sessions.delete().where(sessions.c.token_hash.in_([r[0] for r in old])))
+            ended = [str(r[0]) for r in old]
+            if ended:
+                await conn.execute(sessions.delete().where(sessions.c.token_hash.in_(ended)))
+        return ended
 
     async def session_account(self, token_hash: str, now: float) -> Account | None:
+        if self._one_hop:
+            rows = await self._sqlite_read(
+                _SQLITE_ACCOUNT + "JOIN sessions s ON s.account_id = a.id "
+                "WHERE s.token_hash = ? AND s.expires_at > ? AND a.closed_at IS NULL",
+                (token_hash, now),
+            )
+            return _account(_AccountRow(*rows[0])) if rows else None
         async with self._ro() as conn:
             row = (
                 await conn.execute(
@@ -298,6 +409,25 @@ class SqlStore:
             await conn.execute(
                 sessions.update().where(sessions.c.token_hash == token_hash).values(expires_at=expires_at)
             )
+
+    async def refresh_session(
+        self, token_hash: str, expires_at: float, guest_id: AccountId | None, guest_expires_at: float
+    ) -> None:
+        """``touch_session`` and, for a guest, ``extend_guest``, in one transaction."""
+        if self._one_hop:
+            await self._sqlite_run(_sqlite_refresh_session, token_hash, expires_at, guest_id, guest_expires_at)
+            return
+        async with self._tx() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.token_hash == token_hash).values(expires_at=expires_at)
+            )
+            if guest_id is not None:
+                await conn.execute(
+                    accounts.update()
+                    .where(accounts.c.id == guest_id)
+                    .where(accounts.c.kind == AccountKind.GUEST.value)
+                    .values(expires_at=guest_expires_at)
+                )
 
     async def delete_session(self, token_hash: str) -> None:
         async with self._tx() as conn:
@@ -523,8 +653,11 @@ class SqlStore:
         """
         for attempt in range(3):
             try:
+                if self._one_hop:
+                    existing, stored = await self._sqlite_run(_sqlite_insert_messages, batch)
+                    return _insert_results(batch, existing, stored)
                 return await self._insert_messages_once(batch)
-            except IntegrityError:
+            except (IntegrityError, sqlite3.IntegrityError):
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -533,10 +666,10 @@ class SqlStore:
         async with self._tx() as conn:
             keys = {(m.author_id, m.client_id) for m in batch}
             existing: dict[tuple[int, str], InsertResult] = {}
-            # one query for the whole batch: a superset (authors × client ids), filtered exactly below
-            authors = sorted({k[0] for k in keys})
-            client_ids = sorted({k[1] for k in keys})
-            for i in range(0, len(client_ids), 500):
+            # one query per 500 messages, on the exact (author, client id) pairs: one index probe each
+            # (an IN list per column would probe every author × client id combination)
+            pairs = sorted(keys)
+            for i in range(0, len(pairs), 500):
                 rows = (
                     await conn.execute(
                         sa.select(
@@ -546,9 +679,7 @@ class SqlStore:
                             messages.c.created_at,
                             messages.c.author_id,
                             messages.c.client_id,
-                        )
-                        .where(messages.c.client_id.in_(client_ids[i : i + 500]))
-                        .where(messages.c.author_id.in_(authors))
+                        ).where(sa.tuple_(messages.c.author_id, messages.c.client_id).in_(pairs[i : i + 500]))
                     )
                 ).all()
                 for r in rows:
@@ -625,27 +756,7 @@ class SqlStore:
                         seq=row_in["seq"],
                         created_at=row_in["created_at"],
                     )
-        out: list[InsertResult] = []
-        first_seen: set[tuple[int, str]] = set()
-        for m in batch:
-            key = (m.author_id, m.client_id)
-            if key in stored and key not in first_seen:
-                first_seen.add(key)
-                out.append(stored[key])
-            elif key in stored:
-                original = stored[key]
-                out.append(
-                    InsertResult(
-                        id=original.id,
-                        room_id=original.room_id,
-                        seq=original.seq,
-                        created_at=original.created_at,
-                        duplicate=True,
-                    )
-                )
-            else:
-                out.append(existing[key])
-        return out
+        return _insert_results(batch, existing, stored)
 
     def _message_query(self) -> sa.Select[Any]:
         author = accounts.alias("author")
@@ -785,6 +896,9 @@ class SqlStore:
 
     async def blocked_by(self, blocker: AccountId) -> set[AccountId]:
         """Accounts this account blocks."""
+        if self._one_hop:
+            found = await self._sqlite_read("SELECT blocked_id FROM blocks WHERE blocker_id = ?", (blocker,))
+            return {AccountId(r[0]) for r in found}
         async with self._ro() as conn:
             rows = (await conn.execute(sa.select(blocks.c.blocked_id).where(blocks.c.blocker_id == blocker))).all()
         return {AccountId(r[0]) for r in rows}
@@ -857,6 +971,12 @@ class SqlStore:
 
     async def friendships(self, account_id: AccountId) -> list[tuple[AccountId, AccountId, bool]]:
         """(requester, target, accepted) rows that involve this account."""
+        if self._one_hop:
+            found = await self._sqlite_read(
+                "SELECT requester_id, target_id, accepted FROM friends WHERE requester_id = ? OR target_id = ?",
+                (account_id, account_id),
+            )
+            return [(AccountId(r[0]), AccountId(r[1]), bool(r[2])) for r in found]
         async with self._ro() as conn:
             rows = (
                 await conn.execute(
@@ -912,6 +1032,171 @@ def _visible_to(viewer: AccountId | None) -> sa.ColumnElement[bool]:
     )
 
 
+def _insert_results(
+    batch: Sequence[NewMessage],
+    existing: dict[tuple[int, str], InsertResult],
+    stored: dict[tuple[int, str], InsertResult],
+) -> list[InsertResult]:
+    """One result per message of ``batch``, in order: stored now, or the original of a duplicate."""
+    out: list[InsertResult] = []
+    first_seen: set[tuple[int, str]] = set()
+    for m in batch:
+        key = (m.author_id, m.client_id)
+        if key in stored and key not in first_seen:
+            first_seen.add(key)
+            out.append(stored[key])
+        elif key in stored:
+            original = stored[key]
+            out.append(
+                InsertResult(
+                    id=original.id,
+                    room_id=original.room_id,
+                    seq=original.seq,
+                    created_at=original.created_at,
+                    duplicate=True,
+                )
+            )
+        else:
+            out.append(existing[key])
+    return out
+
+
+def _sqlite_fetchall(conn: sqlite3.Connection, query: str, params: tuple[Any, ...]) -> list[Any]:
+    return conn.execute(query, params).fetchall()
+
+
+_AccountRow = namedtuple(  # what _account reads, by name
+    "_AccountRow", "id kind nickname age gender region created_at email lang dm_policy"
+)
+_SQLITE_ACCOUNT = (
+    "SELECT a.id, a.kind, a.nickname, a.age, a.gender, a.region, a.created_at, a.email, a.lang, a.dm_policy "
+    "FROM accounts a "
+)
+
+
+def _sqlite_transaction(conn: sqlite3.Connection, begin: str, fn: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+    """On the driver's thread: BEGIN, ``fn``, COMMIT; ROLLBACK if anything fails. A reader runs one
+    SELECT, which is consistent by itself: no transaction for it."""
+    if fn is _sqlite_fetchall:
+        return fn(conn, *args)
+    conn.execute(begin)
+    try:
+        result = fn(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+_SQLITE_INSERT_MESSAGE = (
+    "INSERT INTO messages (room_id, seq, author_id, client_id, text, reply_seq, created_at, state, media) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _sqlite_insert_messages(
+    conn: sqlite3.Connection, batch: Sequence[NewMessage]
+) -> tuple[dict[tuple[int, str], InsertResult], dict[tuple[int, str], InsertResult]]:
+    """``SqlStore._insert_messages_once`` for SQLite, on the driver's thread: (duplicates, stored)."""
+    keys = {(m.author_id, m.client_id) for m in batch}
+    existing: dict[tuple[int, str], InsertResult] = {}
+    # the exact (author, client id) pairs, each one probe of the unique index (an IN list per column
+    # would probe every author × client id combination: 100,000 probes for a batch of 500)
+    pairs = sorted(keys)
+    for i in range(0, len(pairs), 400):
+        chunk = pairs[i : i + 400]
+        values = ",".join(["(?, ?)"] * len(chunk))  # placeholders only
+        query = (
+            f"WITH k(a, c) AS (VALUES {values}) "  # noqa: S608
+            "SELECT m.id, m.room_id, m.seq, m.created_at, m.author_id, m.client_id "
+            "FROM k JOIN messages m ON m.author_id = k.a AND m.client_id = k.c"
+        )
+        for r in conn.execute(query, [v for pair in chunk for v in pair]).fetchall():
+            key = (int(r[4]), str(r[5]))
+            existing[key] = InsertResult(
+                id=int(r[0]), room_id=RoomId(r[1]), seq=int(r[2]), created_at=float(r[3]), duplicate=True
+            )
+    fresh: list[NewMessage] = []
+    seen: set[tuple[int, str]] = set()
+    per_room: dict[RoomId, int] = {}
+    for m in batch:
+        key = (m.author_id, m.client_id)
+        if key in existing or key in seen:
+            continue
+        seen.add(key)
+        fresh.append(m)
+        per_room[m.room_id] = per_room.get(m.room_id, 0) + 1
+    next_seq: dict[RoomId, int] = {}
+    for room_id, count in sorted(per_room.items()):
+        row = conn.execute(
+            "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq", (count, room_id)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"room {room_id} does not exist")
+        next_seq[room_id] = int(row[0]) - count + 1
+    rows_in: list[tuple[Any, ...]] = []
+    for m in fresh:
+        seq = next_seq[m.room_id]
+        next_seq[m.room_id] = seq + 1
+        media = json.dumps(m.media.to_json()) if m.media is not None else None
+        rows_in.append((m.room_id, seq, m.author_id, m.client_id, m.text, m.reply_seq, m.created_at, m.state, media))
+    stored: dict[tuple[int, str], InsertResult] = {}
+    if rows_in:
+        conn.executemany(_SQLITE_INSERT_MESSAGE, rows_in)
+        by_seq: dict[tuple[int, int], int] = {}
+        for room_id, count in per_room.items():
+            first = next_seq[room_id] - count
+            for id_, seq in conn.execute(
+                "SELECT id, seq FROM messages WHERE room_id = ? AND seq >= ? AND seq < ?",
+                (room_id, first, next_seq[room_id]),
+            ):
+                by_seq[(room_id, int(seq))] = int(id_)
+        for r in rows_in:
+            stored[(r[2], r[3])] = InsertResult(id=by_seq[(r[0], r[1])], room_id=r[0], seq=r[1], created_at=r[6])
+    return existing, stored
+
+
+_GUEST_COLUMNS = ("kind", "nickname", "nick_skel", "age", "gender", "region", "lang", "created_at", "expires_at")
+
+
+def _sqlite_create_guest(conn: sqlite3.Connection, values: tuple[Any, ...], session: tuple[Any, ...]) -> int:
+    """``SqlStore.create_guest_session`` for SQLite, on the driver's thread: the new account's id."""
+    kind, _, nick_skel, *_, created_at, _ = values
+    conn.execute(
+        "UPDATE accounts SET nick_skel = NULL WHERE nick_skel = ? AND kind = ? AND expires_at < ?",
+        (nick_skel, kind, created_at),
+    )
+    try:
+        cursor = conn.execute(
+            "INSERT INTO accounts (kind, nickname, nick_skel, age, gender, region, lang, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
+    except sqlite3.IntegrityError:
+        raise CauserieError(ErrorCode.NICKNAME_TAKEN) from None
+    account_id = cursor.lastrowid
+    assert account_id is not None
+    token_hash, now, expires_at = session
+    conn.execute(
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        (token_hash, account_id, now, expires_at),
+    )
+    return account_id
+
+
+def _sqlite_refresh_session(
+    conn: sqlite3.Connection, token_hash: str, expires_at: float, guest_id: int | None, guest_expires_at: float
+) -> None:
+    conn.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?", (expires_at, token_hash))
+    if guest_id is not None:
+        conn.execute(
+            "UPDATE accounts SET expires_at = ? WHERE id = ? AND kind = ?",
+            (guest_expires_at, guest_id, AccountKind.GUEST.value),
+        )
+
+
 def _sqlite_setup(engine: AsyncEngine, synchronous: str, begin: str) -> None:
     """Pragmas on every connection, and explicit BEGIN (the driver's own is disabled)."""
 
@@ -952,7 +1237,7 @@ def _policy(value: Any) -> DmPolicy:
     )
 
 
-def _account(row: Row[Any]) -> Account:
+def _account(row: Row[Any] | _AccountRow) -> Account:
     return Account(
         id=AccountId(row.id),
         kind=AccountKind(row.kind),

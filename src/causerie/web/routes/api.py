@@ -16,13 +16,14 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from causerie.domain.entities import DmPolicy, DmPolicyMode, DmState, RoomKind
+from causerie.domain.moderation import until_ms as ban_until_ms
 from causerie.domain.regions import GENDERS, REGIONS
 from causerie.errors import CauserieError, ErrorCode
 from causerie.services.accounts import EntryForm
 from causerie.services.rooms import member_of
 from causerie.web.deps import AccountDep, LangDep, OptionalAccountDep, ServicesDep, client_address, session_token
 from causerie.web.limits import client_host
-from causerie.web.security import SESSION_COOKIE
+from causerie.web.security import DEVICE_COOKIE, SESSION_COOKIE, device_id_from, new_device_id
 
 router = APIRouter(prefix="/api/v1")
 
@@ -41,6 +42,8 @@ class GuestEntry(BaseModel):
     region: str = Field(max_length=8)
     accept_rules: bool
     lang: Literal["fr", "en"] = "fr"
+    challenge: str | None = Field(None, max_length=200)  # the human check (GET /api/v1/session/challenge)
+    nonce: str | None = Field(None, max_length=32)
 
 
 class Login(BaseModel):
@@ -81,18 +84,42 @@ class Privacy(BaseModel):
 # -- session and accounts -----------------------------------------------------------------------
 
 
-def _session_response(request: Request, token: str, me: Any, status: int) -> Response:
-    response = _json({"token": token, "me": me}, status)
+def _device(request: Request) -> tuple[str, bool]:
+    """The browser's device id (cookie ``causerie_device``) and whether it is new (to be set)."""
+    found = device_id_from(request.cookies)
+    return (found, False) if found is not None else (new_device_id(), True)
+
+
+def _session_response(
+    request: Request,
+    token: str,
+    me: Any,
+    status: int,
+    device: tuple[str, bool] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    response = _json({"token": token, "me": me, **(extra or {})}, status)
     settings = request.app.state.services.settings
+    secure = settings.cookie_secure or request.url.scheme == "https"
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
-        secure=settings.cookie_secure or request.url.scheme == "https",
+        secure=secure,
         samesite="lax",
         max_age=int(settings.session_ttl_days * 86400),
         path="/",
     )
+    if device is not None and device[1]:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device[0],
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+            max_age=int(settings.device_cookie_days * 86400),
+            path="/",
+        )
     return response
 
 
@@ -101,33 +128,43 @@ async def enter_guest(body: GuestEntry, request: Request, s: ServicesDep) -> Res
     await s.throttle.guest_entry(client_host(request.scope))
     form = EntryForm(body.nickname, body.age, body.gender, body.region, body.accept_rules, body.lang)
     ip, port = client_address(request)
-    s.moderation.check_guest_entry(ip)  # banned address ranges, emergency level 3
+    device = _device(request)
+    s.moderation.check_guest_entry(ip, device[0])  # banned address ranges and devices, emergency level 3
+    if s.human_check is not None:  # a proof of work when the operator or the emergency level asks
+        await s.human_check.verify(body.challenge, body.nonce)
     token, account = await s.accounts.enter_guest(form)
-    await s.moderation.record_entry(account, "guest", ip, port, request.headers.get("user-agent"))
-    return _session_response(request, token, member_of(account), 201)
+    await s.moderation.record_entry(account, "guest", ip, port, request.headers.get("user-agent"), device[0])
+    return _session_response(request, token, member_of(account), 201, device)
 
 
 @router.post("/session/login", summary="Log in with email or nickname and password")
 async def login(body: Login, request: Request, s: ServicesDep) -> Response:
     await s.throttle.login(client_host(request.scope), body.login)  # before any password hashing
     token, account = await s.accounts.login(body.login, body.password)
-    try:
-        s.moderation.check_connect(account)  # a banned account gets no new session
-    except CauserieError:
-        await s.accounts.logout(token)
-        raise
+    device = _device(request)
+    ban = s.moderation.ban_of(account)
+    extra: dict[str, Any] = {}
+    if ban is not None:
+        # a banned account gets a restricted session: read its statements, appeal, log out (no chat)
+        extra["banned"] = {"until": ban_until_ms(ban.until)}
+    else:
+        try:
+            s.moderation.check_device(device[0])  # a banned device gets no new session
+        except CauserieError:
+            await s.accounts.logout(token)
+            raise
     ip, port = client_address(request)
-    await s.moderation.record_entry(account, "login", ip, port, request.headers.get("user-agent"))
-    return _session_response(request, token, member_of(account), 200)
+    await s.moderation.record_entry(account, "login", ip, port, request.headers.get("user-agent"), device[0])
+    return _session_response(request, token, member_of(account), 200, device, extra)
 
 
-@router.get("/session", summary="The current session's account")
+@router.get("/session", summary="The current session's account (a banned account: 403 `banned` with until)")
 async def whoami(me: AccountDep) -> Response:
     return _json({"me": member_of(me), "registered": me.registered, "email": me.email})
 
 
-@router.delete("/session", status_code=204, summary="Log out")
-async def logout(request: Request, me: AccountDep, s: ServicesDep) -> Response:
+@router.delete("/session", status_code=204, summary="Log out (also a banned account's restricted session)")
+async def logout(request: Request, me: OptionalAccountDep, s: ServicesDep) -> Response:
     token, _ = session_token(request)
     if token:
         await s.accounts.logout(token)
@@ -145,13 +182,15 @@ async def register(body: Registration, request: Request, me: OptionalAccountDep,
             raise CauserieError(ErrorCode.BAD_REQUEST, "nickname, age, gender and region are required")
         form = EntryForm(body.nickname, body.age, body.gender, body.region, body.accept_rules, body.lang)
     ip, port = client_address(request)
+    device = _device(request)
     if me is None:
-        s.moderation.check_address(ip)  # a banned address range cannot create an account
+        s.moderation.check_address(ip, device[0])  # a banned address range or device cannot create an account
     else:
         s.moderation.check_connect(me)
+        s.moderation.check_device(device[0])
     token, account = await s.accounts.register(me, body.email, body.password, form)
-    await s.moderation.record_entry(account, "register", ip, port, request.headers.get("user-agent"))
-    return _session_response(request, token, member_of(account), 201)
+    await s.moderation.record_entry(account, "register", ip, port, request.headers.get("user-agent"), device[0])
+    return _session_response(request, token, member_of(account), 201, device)
 
 
 @router.get("/meta", summary="Regions, genders, room categories and limits, for the entry form")
@@ -180,6 +219,8 @@ async def rooms(me: AccountDep, s: ServicesDep) -> Response:
 
 @router.post("/rooms", status_code=201, summary="Create a room (public or invite-only); you own it")
 async def create_room(body: NewRoom, me: AccountDep, s: ServicesDep) -> Response:
+    if s.privileges is not None:  # a new account waits (progressive privileges)
+        s.privileges.require(me, "room_creation")
     room = await s.rooms.create(
         me, name=body.name, topic=body.topic, kind=RoomKind(body.kind), min_age=body.min_age, max_age=body.max_age
     )

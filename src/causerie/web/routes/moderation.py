@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from causerie.domain.audit import AuditEntry
 from causerie.domain.entities import Account
 from causerie.domain.moderation import (
+    CATEGORY_LABELS,
+    CHILD_SAFETY,
     RULES,
     ActionRecord,
     Appeal,
@@ -43,6 +45,7 @@ from causerie.services.container import Services
 from causerie.services.moderation import ActionRequest, ReportForm
 from causerie.services.rooms import member_of
 from causerie.web.deps import AccountDep, LangDep, OptionalAccountDep, ServicesDep, client_address
+from causerie.web.limits import client_host
 
 router = APIRouter(prefix="/api/v1")
 
@@ -120,6 +123,9 @@ class ActionBody(BaseModel):
     also_ban_ip: bool = False
     slow_mode_seconds: int | None = Field(None, ge=0, le=3600)
     keep_open: bool = False
+    device_id: str | None = Field(None, max_length=64)
+    also_ban_device: bool = False
+    unfounded: bool = False
 
 
 class AppealBody(BaseModel):
@@ -139,6 +145,8 @@ class RoomSettingsBody(BaseModel):
     min_account_age_minutes: int | None = Field(None, ge=0, le=10080)
     hold_first_messages: bool | None = None
     rule_packs: list[str] | None = Field(None, max_length=16)
+    # issue 7: messages older than this are no longer shown to users (kept for the law); 0 = all
+    display_window_hours: int | None = Field(None, ge=0, le=24 * 365)
 
 
 class EmergencyBody(BaseModel):
@@ -156,8 +164,9 @@ def _slug(s: Services, room_id: int | None) -> str | None:
     return room.slug if room is not None else None
 
 
-def case_json(s: Services, case: Case, now: float) -> dict[str, Any]:
+def case_json(s: Services, case: Case, now: float, nicks: dict[int, str] | None = None) -> dict[str, Any]:
     return {
+        "nick": (nicks or {}).get(int(case.account_id)) if case.account_id is not None else None,
         "id": case.id,
         "target": case.target_kind.value,
         "status": case.status.value,
@@ -243,6 +252,7 @@ def sanction_json(s: Services, x: Sanction) -> dict[str, Any]:
         "until": _ms(x.until),
         "room": _slug(s, x.room_id),
         "ip_range": x.ip_range,
+        "device_id": x.device_id,
     }
 
 
@@ -383,6 +393,10 @@ def _form(body: ReportBody, name: str | None = None, email: str | None = None) -
 @router.post("/reports", status_code=201, summary="Report a message, a user or a room (signed in)")
 async def report(body: ReportBody, request: Request, me: AccountDep, s: ServicesDep, lang: LangDep) -> Response:
     ip, _port = client_address(request)
+    if s.flood is not None:  # per account and per address; never for child safety (docs/limits.md)
+        await s.flood.report(
+            me.id, client_host(request.scope), child_safety=body.category in {c.value for c in CHILD_SAFETY}
+        )
     stored, _case = await s.moderation.report(me, _form(body), ip)
     return _json({"report": report_json(stored, full=False), "message": report_ack_text(me.lang or lang)}, 201)
 
@@ -394,6 +408,10 @@ async def report(body: ReportBody, request: Request, me: AccountDep, s: Services
 )
 async def report_public(body: PublicReportBody, request: Request, s: ServicesDep, lang: LangDep) -> Response:
     ip, _port = client_address(request)
+    if s.flood is not None:
+        await s.flood.report(
+            None, client_host(request.scope), child_safety=body.category in {c.value for c in CHILD_SAFETY}
+        )
     stored, _case = await s.moderation.report(None, _form(body, body.name, body.email), ip)
     return _json({"report": report_json(stored, full=False), "message": report_ack_text(lang)}, 201)
 
@@ -403,15 +421,31 @@ async def my_reports(me: SanctionedAccountDep, s: ServicesDep) -> Response:
     return _json({"reports": [report_json(r, full=False) for r in await s.moderation.my_reports(me)]})
 
 
-@router.get("/moderation/categories", summary="Report categories and the rules a decision may rely on")
-async def categories(lang: LangDep) -> Response:
+@router.get("/moderation/categories", summary="Report categories (codes and labels) and the rules of decisions")
+async def categories(lang: LangDep, lang_q: Annotated[str | None, Query(alias="lang")] = None) -> Response:
+    lang = lang_q if lang_q in ("fr", "en") else lang
     i = 0 if lang == "fr" else 1
     return _json(
         {
             "categories": [c.value for c in ReportCategory],
+            "labels": [
+                {
+                    "code": c.value,
+                    "label": CATEGORY_LABELS[c][i],
+                    "fr": CATEGORY_LABELS[c][0],
+                    "en": CATEGORY_LABELS[c][1],
+                }
+                for c in ReportCategory
+            ],
             "rules": [{"code": code, "text": texts[i]} for code, texts in RULES.items()],
         }
     )
+
+
+@router.get("/reports/rooms", summary="Public rooms, for the public report form (no session)")
+async def report_rooms(s: ServicesDep) -> Response:
+    rooms = await s.moderation.public_rooms()
+    return _json({"rooms": [{"slug": r.slug, "name": r.name} for r in rooms]})
 
 
 # -- the queue and cases -----------------------------------------------------------------------------
@@ -428,7 +462,10 @@ async def cases(
 ) -> Response:
     found, queues = await s.moderation.queue(me, status=status, category=category, escalated=escalated, limit=limit)
     now = s.clock.now()
-    return _json({"cases": [case_json(s, c, now) for c in found], "queues": [queue_json(q, now) for q in queues]})
+    nicks = await s.moderation.nicknames([c.account_id for c in found])
+    return _json(
+        {"cases": [case_json(s, c, now, nicks) for c in found], "queues": [queue_json(q, now) for q in queues]}
+    )
 
 
 @router.get("/moderation/cases/{case_id}", summary="A case: reports, frozen context, actions, the user's history")
@@ -445,6 +482,7 @@ async def case(case_id: CaseId, me: AccountDep, s: ServicesDep) -> Response:
             "sanctions": [sanction_json(s, x) for x in h.sanctions],
             "reports_filed": h.reports_filed,
             "other_nicknames": [{"account_id": a, "nick": n} for a, n in h.other_nicknames] if view.full else [],
+            "device_nicknames": [{"account_id": a, "nick": n} for a, n in h.device_nicknames] if view.full else [],
         }
     target = None
     if view.target_account is not None:
@@ -455,9 +493,10 @@ async def case(case_id: CaseId, me: AccountDep, s: ServicesDep) -> Response:
             "created": _ms(t.created_at),
             "account_age_seconds": round(max(0.0, now - t.created_at)),
         }
+    nicks = await s.moderation.nicknames([view.case.account_id])
     return _json(
         {
-            "case": case_json(s, view.case, now),
+            "case": case_json(s, view.case, now, nicks),
             "reports": [report_json(r, full=view.full) for r in view.reports],
             "context": {str(report_id): [context_json(s, m) for m in msgs] for report_id, msgs in view.context.items()},
             "actions": [action_json(s, a) for a in view.actions],
@@ -492,6 +531,9 @@ def _request(body: ActionBody, case_id: int | None) -> ActionRequest:
         also_ban_ip=body.also_ban_ip,
         slow_mode_seconds=body.slow_mode_seconds,
         keep_open=body.keep_open,
+        device_id=body.device_id,
+        also_ban_device=body.also_ban_device,
+        unfounded=body.unfounded,
     )
 
 
@@ -535,6 +577,8 @@ async def user_history(
             "sanctions": [sanction_json(s, x) for x in h.sanctions],
             "reports_filed": h.reports_filed,
             "other_nicknames": [{"account_id": a, "nick": n} for a, n in h.other_nicknames],
+            "device_nicknames": [{"account_id": a, "nick": n} for a, n in h.device_nicknames],
+            "devices": h.devices,
             "last_ip": h.last_ip,
         }
     )
@@ -618,6 +662,16 @@ async def safety(s: ServicesDep) -> Response:
 @router.put("/moderation/emergency", summary="Raise or lower the emergency level (admins only; audited)")
 async def set_emergency(body: EmergencyBody, me: AccountDep, s: ServicesDep) -> Response:
     return _json(policy_json(await s.moderation.set_emergency(me, body.level, body.reason)))
+
+
+# -- DSA art. 23 misuse: the transparency report's counts -----------------------------------------------
+
+
+@router.get("/moderation/misuse", summary="Strikes and suspensions for misuse (DSA art. 23), per type (global staff)")
+async def misuse(
+    me: AccountDep, s: ServicesDep, since: Annotated[int, Query(ge=0, le=MAX_ID, description="ms")] = 0
+) -> Response:
+    return _json({"since": since, "totals": await s.moderation.misuse_totals(me, since / 1000)})
 
 
 # -- audit trail ---------------------------------------------------------------------------------------
