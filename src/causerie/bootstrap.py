@@ -307,6 +307,7 @@ def _legal(services: Services, store: SqlStore, settings: Settings, clock: Clock
         services.accounts,
     )
     services.moderation.priority_boost = legal.priority_boost  # trusted flaggers first (DSA art. 22)
+    legal.flood = services.flood
     services.legal = legal
     services.transparency = TransparencyService(legal_store, settings, clock)
 

@@ -500,6 +500,11 @@ class Settings(BaseSettings):
         description="Reports per client address per hour (bucket, shared); beyond, `too_many_reports`. Never "
         "applied to child-safety reports.",
     )
+    trusted_notices_per_hour: int = Field(
+        600,
+        description="Notices one trusted flagger's API key may send per hour (bucket, shared); beyond, HTTP 429 "
+        "`rate_limited` + Retry-After. Child-safety notices are never refused.",
+    )
     repeat_message_max: int = Field(
         5,
         description="Times one account may send the same text (normalised: case, accents, leetspeak, "

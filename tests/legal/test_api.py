@@ -71,7 +71,10 @@ class LegalServer:
 @pytest.fixture(scope="module")
 def legal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LegalServer]:
     private, public = new_key()
-    server = LiveServer(tmp_path_factory.mktemp("legal"), env={"CAUSERIE_LEGAL_SIGNING_KEY": private})
+    server = LiveServer(
+        tmp_path_factory.mktemp("legal"),
+        env={"CAUSERIE_LEGAL_SIGNING_KEY": private, "CAUSERIE_TRUSTED_NOTICES_PER_HOUR": "3"},
+    )
     server.folder.mkdir(parents=True, exist_ok=True)
     cli(server, "admin", "create-admin", "--email", ADMIN_EMAIL, "--nickname", "Juriste", "--password", PASSWORD)
     out = cli(server, "legal", "flagger-add", "Point de Contact", "--email", "alerte@pointdecontact.example")
@@ -182,6 +185,36 @@ async def test_keys_are_admin_business_shown_once_and_a_revoked_key_is_refused(
         assert forged.status_code == 401
         none = await anon.post("/api/v1/notices", json=notice)
         assert none.status_code == 401
+
+
+async def test_a_flagger_key_has_a_notice_bucket_that_never_refuses_child_safety(
+    legal_server: LegalServer, people: list[Client]
+) -> None:
+    ls = legal_server  # CAUSERIE_TRUSTED_NOTICES_PER_HOUR=3 on this server
+    author = await guest(ls, people)
+    _slug, acks = await room_with_messages(author, "un", "deux", "trois", "quatre")
+    async with ls.admin() as http:
+        response = await http.post("/api/v1/legal/flaggers", json={"name": nick("Vigie ")})
+    assert response.status_code == 201, response.text
+    headers = {"Authorization": f"Bearer {response.json()['key']}"}
+    async with httpx.AsyncClient(base_url=ls.base_url, timeout=20) as anon:
+        statuses = [
+            (
+                await anon.post(
+                    "/api/v1/notices", json={"category": "scam_spam", "message_id": ack["id"]}, headers=headers
+                )
+            ).status_code
+            for ack in acks
+        ]
+        assert statuses == [201, 201, 201, 429]
+        refused = await anon.post(
+            "/api/v1/notices", json={"category": "scam_spam", "message_id": acks[3]["id"]}, headers=headers
+        )
+        assert refused.json()["error"]["code"] == "rate_limited" and int(refused.headers["retry-after"]) >= 1
+        child = await anon.post(
+            "/api/v1/notices", json={"category": "minor_at_risk", "message_id": acks[3]["id"]}, headers=headers
+        )
+        assert child.status_code == 201, child.text
 
 
 async def test_the_admin_export_is_a_verifiable_bundle(legal_server: LegalServer, people: list[Client]) -> None:

@@ -555,6 +555,37 @@ async def test_holds_end_on_their_date_and_when_released(env: Env) -> None:
     assert (await env.audit.verify()).ok
 
 
+async def test_erased_identities_and_misuse_strikes_follow_their_retention(env: Env) -> None:
+    now = env.clock.now()
+    alice, bob = await env.account("Alice"), await env.account("Bob")
+
+    async def identity(account: int, keep_until: float) -> None:
+        await env.insert(
+            t.closed_identities,
+            account_id=account,
+            kind="registered",
+            nickname=f"n{account}",
+            age=30,
+            gender="f",
+            region="75",
+            created_at=now - 500 * DAY,
+            closed_at=now - 400 * DAY,
+            keep_until=keep_until,
+        )
+
+    await identity(alice, now - DAY)  # its legal keep-until date has passed
+    await identity(bob, now - DAY)  # passed too, but Bob is under a legal hold
+    await env.holds.place(HoldKind.ACCOUNT, str(bob), "judicial request", actor=None)
+    old_strike = await env.insert(t.misuse_strikes, kind="notice", account_id=alice, created_at=now - 100 * DAY)
+    young_strike = await env.insert(t.misuse_strikes, kind="notice", account_id=alice, created_at=now - DAY)
+    held_strike = await env.insert(t.misuse_strikes, kind="content", account_id=bob, created_at=now - 100 * DAY)
+    counts = await env.service.run()
+    assert await env.column(t.closed_identities.c.account_id) == {bob}
+    assert await env.column(t.misuse_strikes.c.id) == {young_strike, held_strike}
+    assert old_strike not in await env.column(t.misuse_strikes.c.id)
+    assert counts[DataKind.CLOSED_ACCOUNTS.value] >= 1 and counts[DataKind.MODERATION.value] >= 1
+
+
 async def test_audit_entries_go_as_a_prefix_and_the_chain_still_verifies(env: Env) -> None:
     mod = SqlModerationStore(env.store)
     for i in range(7):  # 200 days old

@@ -70,6 +70,12 @@ class FloodControl:
             return None
         return address_bucket(host)
 
+    async def trusted_notice(self, flagger_id: int) -> None:
+        """A trusted flagger's key: a generous bucket so a leaked or runaway key cannot flood the queue."""
+        await self._take(
+            f"notice:flagger:{flagger_id}", self._settings.trusted_notices_per_hour, 3600.0, ErrorCode.RATE_LIMITED
+        )
+
     async def message(self, account: AccountId, host: str | None, text: str, *, new_dm: bool) -> None:
         """Before a message is queued: address bucket, new-people buckets, repeated text."""
         s = self._settings

@@ -28,7 +28,7 @@ from causerie.config import Settings
 from causerie.domain.audit import AuditDraft
 from causerie.domain.entities import Account
 from causerie.domain.legal import ART18_CATEGORIES, missing_fields, trusted_priority
-from causerie.domain.moderation import Report, ReportCategory
+from causerie.domain.moderation import CHILD_SAFETY, Report, ReportCategory
 from causerie.errors import CauserieError, ErrorCode
 from causerie.services.accounts import AccountService
 from causerie.services.audit import AuditService
@@ -42,11 +42,13 @@ from causerie.services.evidence import (
     public_pem,
     to_json,
 )
+from causerie.services.flood import FloodControl
 from causerie.services.moderation import ModerationService, ReportForm
 from causerie.storage.legal import EvidenceScope, Flagger, LegalStore, Row
 from causerie.storage.media import MediaRecords, MediaStore, QuarantineStore
 
 log = logging.getLogger(__name__)
+CHILD_SAFETY_CODES = frozenset(c.value for c in CHILD_SAFETY)
 
 KEY_PREFIX = "ctf_"  # trusted flagger API keys: ctf_<prefix>_<secret>
 _TIME_KEYS = ("_at", "until", "keep_until", "period_from", "period_to")
@@ -132,6 +134,7 @@ class LegalService:
         self._files = files
         self._quarantine = quarantine
         self._accounts = accounts
+        self.flood: FloodControl | None = None  # set by bootstrap: the per-key notice bucket
         self._hasher = PasswordHasher()
 
     # -- roles --------------------------------------------------------------------------------
@@ -539,6 +542,8 @@ class LegalService:
         """A notice from a trusted flagger: filed like a public notice (no reporter account), marked
         as theirs, and its case moved up the queue (``domain.legal.trusted_priority``)."""
         flagger = await self.flagger_for_key(key)
+        if self.flood is not None and form.category not in CHILD_SAFETY_CODES:
+            await self.flood.trusted_notice(flagger.id)
         form = ReportForm(
             category=form.category,
             good_faith=True,  # the organisation's status implies it (art. 22)

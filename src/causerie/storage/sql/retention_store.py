@@ -41,7 +41,9 @@ from causerie.storage.sql.schema import (
     connection_records,
     legal_holds,
     media_items,
+    closed_identities,
     media_quarantine,
+    misuse_strikes,
     messages,
     moderation_actions,
     report_context,
@@ -191,12 +193,49 @@ class SqlRetentionStore(SqlStoreExtension):
             if kind is DataKind.CASES:
                 return await self._cases(conn, cutoff, held, limit)
             if kind is DataKind.MODERATION:
-                return await self._moderation(conn, cutoff, now, held, limit)
+                batch = await self._moderation(conn, cutoff, now, held, limit)
+                return replace(batch, deleted=batch.deleted + await self._strikes(conn, cutoff, held, limit))
             if kind is DataKind.AUDIT:
                 return await self._audit_prefix(conn, cutoff, held, limit)
             if kind is DataKind.CONNECTION_RECORDS:
                 return await self._connections(conn, cutoff, held, limit)
-            return await self._accounts(conn, cutoff, held, limit)
+            batch = await self._accounts(conn, cutoff, held, limit)
+            return replace(batch, deleted=batch.deleted + await self._identities(conn, now, held, limit))
+
+    async def _strikes(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> int:
+        """Art. 23 misuse strikes older than the moderation retention (they only count within a window)."""
+        ids = _ids(
+            (
+                await conn.execute(
+                    sa.select(misuse_strikes.c.id)
+                    .where(misuse_strikes.c.created_at < cutoff)
+                    .where(_not_held(misuse_strikes.c.account_id, held.accounts))
+                    .where(_not_held(misuse_strikes.c.case_id, held.cases))
+                    .order_by(misuse_strikes.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        if ids:
+            await conn.execute(misuse_strikes.delete().where(misuse_strikes.c.id.in_(ids)))
+        return len(ids)
+
+    async def _identities(self, conn: AsyncConnection, now: float, held: Held, limit: int) -> int:
+        """Identification data of deleted accounts (GDPR erasure) once their legal keep-until date passed."""
+        ids = _ids(
+            (
+                await conn.execute(
+                    sa.select(closed_identities.c.account_id)
+                    .where(closed_identities.c.keep_until < now)
+                    .where(_not_held(closed_identities.c.account_id, held.accounts))
+                    .order_by(closed_identities.c.account_id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        if ids:
+            await conn.execute(closed_identities.delete().where(closed_identities.c.account_id.in_(ids)))
+        return len(ids)
 
     async def _held_messages(self, conn: AsyncConnection, held: Held) -> frozenset[int]:
         """Messages a held case is about."""
