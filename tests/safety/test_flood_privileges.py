@@ -235,6 +235,23 @@ async def test_a_flag_or_a_sanction_before_unlocking_restarts_the_clock(make: Ma
     await w.say(flagged, room, "et exemple.org")
 
 
+async def test_a_permanent_sanction_locks_only_what_had_not_unlocked(make: Make) -> None:
+    w = await make(privilege_links_minutes=20, privilege_dm_strangers_minutes=0)
+    admin, _ = await w.s.moderation.create_admin(f"{nick('a')}@example.org", nick("Boss"), PASSWORD)
+    shady = await w.guest()
+    privileges = w.s.privileges
+    assert privileges is not None
+    w.clock.advance(60)
+    await w.s.moderation.act(admin, ActionRequest(kind="shadow_hide", reason="spam discret", user=shady.nickname))
+    status = {p.name: p for p in privileges.status(shady)}
+    # private messages had unlocked at creation: a later sanction does not take them back (nor reveal
+    # a shadow-hide); links were still locked: they stay locked while the permanent sanction lasts
+    assert status["dm_strangers"].unlocked
+    assert not status["links"].unlocked and status["links"].reason == "record" and status["links"].until is None
+    w.clock.advance(3600)
+    assert not {p.name: p for p in privileges.status(shady)}["links"].unlocked
+
+
 async def test_the_emergency_level_shows_in_the_privileges_without_a_second_check(make: Make) -> None:
     w = await make()
     admin, _ = await w.s.moderation.create_admin(f"{nick('a')}@example.org", nick("Boss"), PASSWORD)

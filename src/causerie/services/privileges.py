@@ -19,8 +19,8 @@ room_creation  creating a room                        ``privilege_room_creation_
 **Clean record.** A mark against the account *before a privilege unlocked* restarts that
 privilege's clock from the mark: an automated flag raised on the account or one of its messages
 (the mark is the flag's time), or a sanction (ban, shadow-hide, site-wide mute; the mark is the
-sanction's *end*, so a privilege never unlocks during a sanction — a permanent one keeps it
-locked). Once unlocked, a privilege stays unlocked (older accounts are the moderators' business,
+sanction's *end*, so a privilege never unlocks during a sanction that began before it unlocked — a
+permanent one keeps it locked). Once unlocked, a privilege stays unlocked (older accounts are the moderators' business,
 through sanctions). Marks are kept in memory on every node (a ``privileges.mark`` broker notice
 tells the others about flags; sanctions come from the moderation snapshot, and one seen in force
 is remembered after it ends), so checking costs no database round trip. A restart forgets
@@ -122,33 +122,40 @@ class PrivilegeService:
             for key in list(self._marks)[: len(self._marks) // 2]:
                 del self._marks[key]
 
-    def _all_marks(self, account: Account) -> list[float]:
+    def _all_marks(self, account: Account) -> tuple[list[float], list[tuple[float, float]]]:
+        """(flag marks, sanctions in force as (start, end; inf when permanent))."""
         if not self._settings.privilege_clean_record:
-            return []
+            return [], []
         marks = list(self._marks.get(account.id, ()))
+        sanctions: list[tuple[float, float]] = []
         if self.moderation is not None:
             for start, end in self.moderation.sanctions_in_force(account.id):
                 if start - account.created_at >= self._longest:
-                    continue
-                if end is None:
-                    marks.append(float("inf"))  # permanent: locked for as long as it lasts
-                    continue
-                if end not in marks:
-                    marks.append(end)
+                    continue  # after every privilege unlocked: the moderators' business
+                sanctions.append((start, float("inf") if end is None else end))
+                if end is not None and end not in marks:
                     self._on_mark(f"{int(account.id)}:{end}".encode())  # remembered after it ends
-        return sorted(marks)
+        return sorted(marks), sanctions
 
     # -- status ---------------------------------------------------------------------------------
 
-    def unlock_at(self, account: Account, name: str, marks: list[float] | None = None) -> tuple[float, str]:
-        """When ``name`` unlocks for ``account``, and why it waits (``new_account`` or ``record``)."""
+    def unlock_at(
+        self, account: Account, name: str, marks: tuple[list[float], list[tuple[float, float]]] | None = None
+    ) -> tuple[float, str]:
+        """When ``name`` unlocks for ``account``, and why it waits (``new_account`` or ``record``).
+
+        A flag before the unlock restarts the clock from the flag; a sanction that began before the
+        unlock holds it until the sanction's end plus the whole delay (never, while a permanent one
+        lasts). What happens after a privilege unlocked does not lock it again."""
         span = self.minutes(name) * 60.0
         unlock, reason = account.created_at + span, "new_account"
-        for at in self._all_marks(account) if marks is None else marks:
+        flags, sanctions = self._all_marks(account) if marks is None else marks
+        for at in flags:  # sorted: a chain of flags keeps pushing the unlock
             if account.created_at <= at < unlock:
                 unlock, reason = at + span, "record"
-            elif at == float("inf"):
-                unlock, reason = at, "record"
+        for start, end in sanctions:
+            if start < unlock and end + span > unlock:
+                unlock, reason = end + span, "record"
         return unlock, reason
 
     def status(self, account: Account) -> list[PrivilegeStatus]:
