@@ -77,7 +77,7 @@ async def test_logins_per_address(hardened: LiveServer) -> None:
             (await http.post(LOGIN, json={"login": nick("Spray"), "password": "x" * 20})).status_code for _ in range(11)
         ]
         other = await http.post(LOGIN, json={"login": nick("Spray"), "password": "x" * 20}, headers=xff("203.0.113.41"))
-    assert statuses == [401] * 10 + [429]  # a password spray: 10 names per minute per address
+    assert statuses == [401] * 10 + [429]  # a password spray: 10 names per minute (and here per hour) per address
     assert other.status_code == 401
 
 
