@@ -127,7 +127,9 @@ async def bench_store(tmp: Path, messages: int, entries: int) -> None:
         accounts = AccountService(store, Settings(), SystemClock())
         total = entries if one_hop else max(64, entries // 4)
 
-        def enter(i: int, accounts: AccountService = accounts, store: SqlStore = store) -> Awaitable[object]:
+        def enter(
+            i: int, accounts: AccountService = accounts, store: SqlStore = store, one_hop: bool = one_hop
+        ) -> Awaitable[object]:
             if one_hop:
                 return accounts.enter_guest(EntryForm(f"invite{i}x", 30, "m", "75", True))
             return _enter_before(accounts, store, i)  # as before: two transactions and a read

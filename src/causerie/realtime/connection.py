@@ -177,17 +177,9 @@ class Session:
         self.record = 0  # the key of its connection record (services.records), 0: none
         self._in_flight: set[asyncio.Task[None]] = set()
         self._typing: dict[RoomId, float] = {}
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
-            Join: self.on_join,
-            Leave: self.on_leave,
-            Send: self.on_send,
-            Typing: self.on_typing,
-            HistoryRequest: self.on_history,
-            DmAccept: self.on_dm_accept,
-            DmIgnore: self.on_dm_ignore,
-            Ping: self.on_ping,
-            Hello: self.on_hello_again,
-        }
+        # per-session overrides of HANDLERS (tests); the table itself is per class: a dict of bound
+        # methods per connection was about 1 KB of each idle connection (docs/performance.md)
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {}
 
     def emit(self, event: Any) -> None:
         self.out.push(encode_event(event))
@@ -219,7 +211,8 @@ class Session:
         counter.inc()
         ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
         try:
-            await self._handlers[type(frame)](frame)
+            handler = self._handlers.get(type(frame)) or getattr(self, HANDLERS[type(frame)])
+            await handler(frame)
         except CauserieError as exc:
             self.refuse(exc, ref)
         except Exception:  # a bug, not the client's fault: a bare internal_error, no detail
@@ -375,6 +368,20 @@ class Session:
         for room_id in self.rooms.values():
             self.s.presence.leave(room_id, self.account.id, grace=True)
         self.rooms.clear()
+
+
+# frame type -> the name of its ``Session`` handler
+HANDLERS: dict[type[Any], str] = {
+    Join: "on_join",
+    Leave: "on_leave",
+    Send: "on_send",
+    Typing: "on_typing",
+    HistoryRequest: "on_history",
+    DmAccept: "on_dm_accept",
+    DmIgnore: "on_dm_ignore",
+    Ping: "on_ping",
+    Hello: "on_hello_again",
+}
 
 
 def _until(exc: CauserieError) -> int | None:

@@ -339,6 +339,7 @@ class FastConnection(asyncio.Protocol):
             self.account_id = account.id
             token = _hello_token(raw) or self._cookie_token  # as in admit(): hello's token first
             self.token_hash = hash_token(token) if token else None
+            self._cookie_account = self._cookie_token = None  # not needed any more
             self._gate = FrameGate(
                 services.settings.ws_frame_burst,
                 services.settings.ws_frames_per_second,

@@ -297,18 +297,19 @@ class SqlModerationStore(SqlStoreExtension):
         now: float,
         device_id: str | None = None,
     ) -> None:
-        async with self._tx() as conn:
-            await conn.execute(
-                connection_records.insert().values(
-                    account_id=account_id,
-                    event=event,
-                    ip=ip,
-                    port=port,
-                    user_agent=(user_agent or "")[:256] or None,
-                    created_at=now,
-                    device_id=device_id,
-                )
-            )
+        # one row, one transaction: on SQLite in one thread hop (SqlStore.insert_row), as entries are
+        await self._store.insert_row(
+            connection_records,
+            {
+                "account_id": account_id,
+                "event": event,
+                "ip": ip,
+                "port": port,
+                "user_agent": (user_agent or "")[:256] or None,
+                "created_at": now,
+                "device_id": device_id,
+            },
+        )
 
     async def devices_of(self, account_id: AccountId, limit: int) -> list[str]:
         async with self._ro() as conn:
