@@ -30,7 +30,7 @@ ADMIN_NICK = "Cheffe"
 PASSWORD = "un mot de passe assez long pour la cheffe"
 
 
-def create_admin(server: LiveServer) -> None:
+def create_admin(server: LiveServer, email: str = ADMIN_EMAIL, nickname: str = ADMIN_NICK) -> None:
     """``causerie admin create-admin`` against the server's database, as an operator runs it."""
     env = {**os.environ, "CAUSERIE_CONFIG": str(server.folder / "none.toml"), "CAUSERIE_LOG_LEVEL": "warning"}
     result = subprocess.run(
@@ -41,9 +41,9 @@ def create_admin(server: LiveServer) -> None:
             "admin",
             "create-admin",
             "--email",
-            ADMIN_EMAIL,
+            email,
             "--nickname",
-            ADMIN_NICK,
+            nickname,
             "--password",
             PASSWORD,
             "--database",
@@ -304,7 +304,10 @@ def test_a_banned_member_logs_in_to_the_suspended_screen_and_logs_out(people: An
         entry = {"nickname": person.nick, "age": 40, "gender": "m", "region": "75", "accept_rules": True}
         registered = http.post("/api/v1/accounts", json={"email": email, "password": PASSWORD, **entry})
         assert registered.status_code == 201, registered.text
-        admin = http.post("/api/v1/session/login", json={"login": ADMIN_EMAIL, "password": PASSWORD})
+        # an admin of its own: the other tests' console logins have used the first admin's login bucket
+        create_admin(server, "seconde@example.org", "Seconde")
+        admin = http.post("/api/v1/session/login", json={"login": "seconde@example.org", "password": PASSWORD})
+        assert admin.status_code == 200, admin.text
         headers = {"Authorization": f"Bearer {admin.json()['token']}"}
         banned = http.post(
             "/api/v1/moderation/actions",
