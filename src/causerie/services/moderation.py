@@ -1750,6 +1750,21 @@ class _PlanBuilder:
             ip_range=next((x.ip_range for x in sanctions if x.ip_range), None),
         )
 
+    def _site_wide_statement(self, target: Account | None, until: float | None) -> NewStatement | None:
+        """The statement of reasons of an address or device ban, when it names an account."""
+        if target is None:
+            return None
+        return self.m.statement(
+            self.kind,
+            target,
+            rule=self.rule,
+            facts=self._facts(),
+            source=self.source,
+            until=until,
+            scope="",
+            has_duration=True,
+        )
+
     async def _ip(self) -> ActionPlan:
         req = self.req
         target: Account | None = None
@@ -1774,18 +1789,7 @@ class _PlanBuilder:
                 lifts=(Lift(kind=SanctionKind.IP_BAN, ip_range=net),),
             )
         until = self._duration(None)
-        statement = None
-        if target is not None:
-            statement = self.m.statement(
-                self.kind,
-                target,
-                rule=self.rule,
-                facts=self._facts(),
-                source=self.source,
-                until=until,
-                scope="",
-                has_duration=True,
-            )
+        statement = self._site_wide_statement(target, until)
         return self._plan(
             target=f"ip:{net}",
             details={"ip_range": net, "until": until},
@@ -1913,18 +1917,7 @@ class _PlanBuilder:
                 lifts=lifts,
             )
         until = self._duration(None)
-        statement = None
-        if target is not None:
-            statement = self.m.statement(
-                self.kind,
-                target,
-                rule=self.rule,
-                facts=self._facts(),
-                source=self.source,
-                until=until,
-                scope="",
-                has_duration=True,
-            )
+        statement = self._site_wide_statement(target, until)
         return self._plan(
             target=f"device:{tag}",
             details={"devices": devices, "until": until},
