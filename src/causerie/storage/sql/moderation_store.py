@@ -75,6 +75,26 @@ from causerie.storage.sql.schema import (
 from causerie.storage.sql.store import SqlStoreExtension
 
 
+async def _sharing(
+    conn: AsyncConnection, column: sa.Column[Any], account_id: int, limit: int
+) -> tuple[sa.Select[Any], Sequence[Any]]:
+    """The account's own values of a connection-record ``column`` (a query), and the other accounts
+    (id, nickname) seen with one of them: the same address, the same device."""
+    mine = sa.select(column).where(connection_records.c.account_id == account_id).where(column.is_not(None))
+    others = (
+        await conn.execute(
+            sa.select(accounts.c.id, accounts.c.nickname)
+            .where(
+                accounts.c.id.in_(sa.select(connection_records.c.account_id).where(column.in_(mine.scalar_subquery())))
+            )
+            .where(accounts.c.id != account_id)
+            .order_by(accounts.c.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return mine, others
+
+
 class SqlModerationStore(SqlStoreExtension):
     """Moderation persistence, on the same database and writer as ``SqlStore``."""
 
@@ -753,47 +773,9 @@ class SqlModerationStore(SqlStoreExtension):
                     sa.select(sa.func.count()).select_from(reports).where(reports.c.reporter_id == account_id)
                 )
             ).scalar_one()
-            mine = (
-                sa.select(connection_records.c.ip)
-                .where(connection_records.c.account_id == account_id)
-                .where(connection_records.c.ip.is_not(None))
-            )
-            others = (
-                await conn.execute(
-                    sa.select(accounts.c.id, accounts.c.nickname)
-                    .where(
-                        accounts.c.id.in_(
-                            sa.select(connection_records.c.account_id).where(
-                                connection_records.c.ip.in_(mine.scalar_subquery())
-                            )
-                        )
-                    )
-                    .where(accounts.c.id != account_id)
-                    .order_by(accounts.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
+            mine, others = await _sharing(conn, connection_records.c.ip, account_id, limit)
             last = (await conn.execute(mine.order_by(connection_records.c.id.desc()).limit(1))).first()
-            my_devices = (
-                sa.select(connection_records.c.device_id)
-                .where(connection_records.c.account_id == account_id)
-                .where(connection_records.c.device_id.is_not(None))
-            )
-            same_device = (
-                await conn.execute(
-                    sa.select(accounts.c.id, accounts.c.nickname)
-                    .where(
-                        accounts.c.id.in_(
-                            sa.select(connection_records.c.account_id).where(
-                                connection_records.c.device_id.in_(my_devices.scalar_subquery())
-                            )
-                        )
-                    )
-                    .where(accounts.c.id != account_id)
-                    .order_by(accounts.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
+            my_devices, same_device = await _sharing(conn, connection_records.c.device_id, account_id, limit)
             device_rows = (await conn.execute(my_devices.distinct().limit(limit))).all()
         return UserHistory(
             account_id=account_id,
