@@ -170,15 +170,27 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     broker.subscribe("blocks", blocks_changed_elsewhere)
     presence.local_sink = lambda room, author, payload: hub.deliver_room(room, None, author, payload)
 
-    async def catch_up() -> None:
-        """Compare every open room with the database; fill what the broker lost."""
+    checked: dict[RoomId, int] = {}  # each open room's last_seq at the previous periodic check
+
+    async def catch_up(now: bool = False) -> None:
+        """Compare every open room with the database; fill what the broker lost.
+
+        The periodic check compares with what the database held one check earlier: a message
+        committed a moment ago may not be published yet (its publish follows the commit), and
+        filling it from the database would be wasted work on every busy room. After a broker
+        reconnect (``now``) events were lost for sure: compare with the database as it is.
+        """
         rooms_open = hub.open_rooms()
-        if rooms_open:
-            for room_id, last in (await store.last_seqs(rooms_open)).items():
-                hub.catch_up(room_id, last)
+        if not rooms_open:
+            return
+        latest = await store.last_seqs(rooms_open)
+        for room_id, last in (latest if now else checked).items():
+            hub.catch_up(room_id, last)
+        checked.clear()
+        checked.update(latest)
 
     def on_broker_reconnect() -> None:
-        task = asyncio.get_running_loop().create_task(catch_up())
+        task = asyncio.get_running_loop().create_task(catch_up(now=True))
         background.add(task)
         task.add_done_callback(background.discard)
 

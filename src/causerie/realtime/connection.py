@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from causerie.domain.entities import Account, DmState, RoomKind
+from causerie.domain.entities import Account, DmState, InsertResult, RoomKind
 from causerie.errors import CauserieError, ErrorCode
 from causerie.ids import AccountId, ConnectionId, RoomId
 from causerie.observability import CONNECTIONS, ERRORS, FRAMES, MESSAGES, SEND_LATENCY
@@ -51,6 +52,7 @@ from causerie.realtime.hub import Hub
 from causerie.realtime.port import Outbound
 from causerie.services.accounts import hash_token
 from causerie.services.container import Services
+from causerie.services.messages import PendingAck
 from causerie.services.records import Peer
 from causerie.services.rooms import member_of
 
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
 MAX_IN_FLIGHT = 64  # messages of one connection waiting for their commit
+_ack_tasks: set[asyncio.Task[None]] = set()  # the rare acks that need a lookup (kept referenced)
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send_ = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -175,7 +178,8 @@ class Session:
         self.rooms: dict[str, RoomId] = {}  # joined public/invite rooms, by slug
         self.bad_frames = 0
         self.record = 0  # the key of its connection record (services.records), 0: none
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight = 0  # messages queued for commit, their ack not yet sent
+        self._slot: asyncio.Future[None] | None = None  # set while on_send waits under MAX_IN_FLIGHT
         self._typing: dict[RoomId, float] = {}
         # per-session overrides of HANDLERS (tests); the table itself is per class: a dict of bound
         # methods per connection was about 1 KB of each idle connection (docs/performance.md)
@@ -306,18 +310,46 @@ class Session:
             )
         else:
             raise CauserieError(ErrorCode.BAD_FRAME, "send needs room or to")
-        task = asyncio.get_running_loop().create_task(self._acknowledge(pending, frame.client_id, started))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-        if len(self._in_flight) >= MAX_IN_FLIGHT:
-            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        # the ack is sent from a callback on the commit's future: no task per message
+        self._in_flight += 1
+        pending.future.add_done_callback(functools.partial(self._committed, pending, started))
+        if self._in_flight >= MAX_IN_FLIGHT:
+            self._slot = asyncio.get_running_loop().create_future()
+            await self._slot
 
-    async def _acknowledge(self, pending: Awaitable[Ack], client_id: str, started: float) -> None:
+    def _committed(self, pending: PendingAck, started: float, future: asyncio.Future[InsertResult]) -> None:
+        self._in_flight -= 1
+        slot = self._slot
+        if slot is not None:
+            self._slot = None
+            if not slot.done():
+                slot.set_result(None)
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            if not isinstance(exc, CauserieError):  # the write loop maps its errors; a last resort
+                log.error("message commit failed", exc_info=exc)
+                exc = CauserieError(ErrorCode.INTERNAL_ERROR)
+            self.refuse(exc, pending.client_id)
+            return
+        ack = self.s.messages.ack_now(future.result(), pending)
+        if ack is None:  # a client_id first used in another room: its ack needs a lookup
+            task = asyncio.get_running_loop().create_task(self._acknowledge(pending, started))
+            _ack_tasks.add(task)
+            task.add_done_callback(_ack_tasks.discard)
+            return
+        self._acked(ack, started)
+
+    async def _acknowledge(self, pending: PendingAck, started: float) -> None:
         try:
             ack = await pending
         except CauserieError as exc:
-            self.refuse(exc, client_id)
+            self.refuse(exc, pending.client_id)
             return
+        self._acked(ack, started)
+
+    def _acked(self, ack: Ack, started: float) -> None:
         self.emit(ack)
         if not ack.duplicate:
             MESSAGES.inc()

@@ -8,10 +8,14 @@ through the sans-I/O ``FrameParser``; messages reach the same ``Session`` handle
 (``connection.admit`` / ``start_session`` / ``end_session``), in order: a short-lived task drains
 the frames that arrived while a handler awaited, and none exists while the connection is idle.
 ``push`` frames the payload (once per payload: the hub hands every member the same ``bytes``, and
-``FastContext.framed`` remembers the last one) and writes it straight to the transport. When the
-transport's buffer passes its high-water mark (``pause_writing``), ``push`` checks its size against
-``ws_send_queue_bytes``; over it, the slow consumer gets close 1013 ``slow_consumer`` after what is
-already buffered and is dropped ``ws_close_timeout`` seconds later if it still does not read.
+``FastContext.framed`` remembers the last one) and keeps it in the connection's output list; once
+per event-loop turn ``FastContext`` writes each connection's list to its transport as one buffer,
+so the acks, the room events and the private events a connection gets in one turn cost one
+``write`` (one system call) instead of one each. A close frame is written after what is pending.
+When the transport's buffer passes its high-water mark (``pause_writing``), each flush checks its
+size against ``ws_send_queue_bytes``; over it, the slow consumer gets close 1013 ``slow_consumer``
+after what is already buffered and is dropped ``ws_close_timeout`` seconds later if it still does
+not read.
 
 One keepalive sweep per server pings every connection each ``ws_ping_interval`` and closes with
 1011 those whose pong is ``ws_ping_timeout`` late (checked at each sweep).
@@ -77,6 +81,21 @@ class FastContext:
         self._last_payload: bytes | None = None
         self._last_frame = b""
         self._sweep: asyncio.TimerHandle | None = None
+        self._dirty: list[FastConnection] = []  # connections with output pending this turn
+        self._flush_scheduled = False
+
+    def dirty(self, conn: FastConnection) -> None:
+        """``conn`` has output to write: once per loop turn, every such connection is flushed."""
+        self._dirty.append(conn)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_all)
+
+    def _flush_all(self) -> None:
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            conn.flush()
 
     def framed(self, payload: bytes) -> bytes:
         """The text frame of ``payload``, built once for consecutive pushes of the same object."""
@@ -126,6 +145,7 @@ class FastConnection(asyncio.Protocol):
         "_inbox",
         "_lang",
         "_on_gone",
+        "_out",
         "_parser",
         "_paused",
         "_peer",
@@ -177,6 +197,7 @@ class FastConnection(asyncio.Protocol):
         self._reading_paused = False
         self._ended = False
         self._failed = False
+        self._out: list[bytes] | None = None  # frames pushed this loop turn, written by flush()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -194,6 +215,7 @@ class FastConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._state = CLOSED
+        self._out = None
         self.ctx.untrack(self)
         if self._timer is not None:
             self._timer.cancel()
@@ -213,6 +235,7 @@ class FastConnection(asyncio.Protocol):
     def shutdown(self) -> None:
         """Server shutdown (uvicorn calls it on every connection): close 1012, then the socket."""
         if self._state < CLOSING:
+            self._write_pending()
             self.transport.write(close_frame(1012, "server restarting"))
         self._state = CLOSING
         self.transport.close()
@@ -225,16 +248,35 @@ class FastConnection(asyncio.Protocol):
     def push(self, payload: bytes) -> None:
         if self._state >= CLOSING:
             return
-        transport = self.transport
-        transport.write(self.ctx.framed(payload))
-        if self._paused and transport.get_write_buffer_size() > self.ctx.send_limit:
+        out = self._out
+        if out is None:
+            self._out = [self.ctx.framed(payload)]
+            self.ctx.dirty(self)
+        else:
+            out.append(self.ctx.framed(payload))
+
+    def flush(self) -> None:
+        """Write what was pushed since the last flush, as one buffer (called once per loop turn)."""
+        if self._write_pending() and self._paused and self.transport.get_write_buffer_size() > self.ctx.send_limit:
             # a slow consumer: no more events; the close frame follows what it already has
             ERRORS.labels(ErrorCode.SLOW_CONSUMER.value).inc()
             self.close(ErrorCode.SLOW_CONSUMER.close_code or 1013, ErrorCode.SLOW_CONSUMER.value)
 
+    def _write_pending(self) -> bool:
+        """Write the pending output, if any, before a control frame that must follow it."""
+        out = self._out
+        if out is None:
+            return False
+        self._out = None
+        if self._state >= CLOSING:
+            return False
+        self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        return True
+
     def close(self, code: int, reason: str) -> None:
         if self._state >= CLOSING:
             return
+        self._write_pending()
         self._state = CLOSING
         self.transport.write(close_frame(code, reason))
         if self._timer is not None:
@@ -283,6 +325,7 @@ class FastConnection(asyncio.Protocol):
         """The peer's close frame: answer it (unless we started the close), then end the socket."""
         if self._state < CLOSING:
             code, _reason = parse_close(payload)
+            self._write_pending()
             self.transport.write(close_frame(code))
         self._state = CLOSING
         self.transport.close()
@@ -290,6 +333,7 @@ class FastConnection(asyncio.Protocol):
     def _fail(self, error: ProtocolError) -> None:
         """A protocol violation: close frame with its code, no more reading, half-close."""
         if self._state < CLOSING:
+            self._write_pending()
             self._state = CLOSING
             self.transport.write(close_frame(error.code, error.reason))
             if self._timer is not None:

@@ -34,9 +34,15 @@ from causerie.ids import AccountId
 from causerie.safety.normalize import to_plain
 from causerie.services.throttle import Throttle, address_bucket
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET = str.maketrans(_LEET_MAP)
 _NOT_LETTERS = re.compile(r"[\W_]+")
 _RUNS = re.compile(r"(.)\1+")
+# The same for ASCII text, on bytes: one C call maps leetspeak and drops what is not a letter or a
+# digit, and a run of one character loses all but its last (no replacement template to expand).
+_LEET_BYTES = bytes(ord(_LEET_MAP.get(chr(c), chr(c))) for c in range(256))
+_NOT_ALNUM_BYTES = bytes(c for c in range(128) if not (chr(c).isalnum() or chr(c) in _LEET_MAP))
+_RUNS_BYTES = re.compile(rb"(.)(?=\1)")
 
 
 def repeat_key(text: str) -> str | None:
@@ -46,7 +52,13 @@ def repeat_key(text: str) -> str | None:
     look-alike letters mapped), leetspeak digits as letters, everything but letters removed and
     repeated letters collapsed — a few microseconds, not the engine's full normalisation.
     """
-    s = _NOT_LETTERS.sub("", to_plain(text).translate(_LEET))
+    plain = to_plain(text)
+    if plain.isascii():
+        b = plain.encode().translate(_LEET_BYTES, _NOT_ALNUM_BYTES)
+        if _RUNS_BYTES.search(b) is not None:
+            b = _RUNS_BYTES.sub(b"", b)
+        return b.decode() or None
+    s = _NOT_LETTERS.sub("", plain.translate(_LEET))
     return _RUNS.sub(r"\1", s) or None
 
 

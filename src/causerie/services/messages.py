@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,24 @@ class _Pending:
     ctx: SendContext
     reply: ReplyRef | None
     future: asyncio.Future[InsertResult]
+
+
+class PendingAck:
+    """A queued message's ack. Await it, or (the WebSocket path) add a callback to ``future`` and
+    build the ack with ``MessageService.ack_now``: no task per message."""
+
+    __slots__ = ("client_id", "future", "messages", "room")
+
+    def __init__(
+        self, messages: MessageService, future: asyncio.Future[InsertResult], room: Room, client_id: str
+    ) -> None:
+        self.messages = messages
+        self.future = future
+        self.room = room
+        self.client_id = client_id
+
+    def __await__(self) -> Generator[Any, None, Ack]:
+        return self.messages._ack(self.future, self.room, self.client_id).__await__()
 
 
 class MessageService:
@@ -206,7 +224,7 @@ class MessageService:
         joined: bool,
         media: str | None = None,
         host: str | None = None,
-    ) -> Awaitable[Ack]:
+    ) -> PendingAck:
         """Check a message for a room (or a direct conversation by slug) and queue it for commit.
 
         Returns once the message is queued, in the order of calls, with an awaitable of its ack: a
@@ -242,7 +260,7 @@ class MessageService:
         reply_to: int | None,
         media: str | None = None,
         host: str | None = None,
-    ) -> Awaitable[Ack]:
+    ) -> PendingAck:
         self.check_client_id(client_id)
         cleaned = self.clean_text(text, allow_empty=media is not None)
         existing = await self._store.get_room_by_slug(dm_slug(account.id, recipient.id))
@@ -302,7 +320,7 @@ class MessageService:
             raise CauserieError(ErrorCode.REPLY_NOT_FOUND)
         return ReplyRef(seq=original.seq, nick=original.author.nick, excerpt=original.text[:REPLY_EXCERPT_CHARS])
 
-    def _commit(self, ctx: SendContext, client_id: str, reply: ReplyRef | None) -> Awaitable[Ack]:
+    def _commit(self, ctx: SendContext, client_id: str, reply: ReplyRef | None) -> PendingAck:
         if self._writer is None:
             raise CauserieError(ErrorCode.SERVICE_UNAVAILABLE)
         loop = asyncio.get_running_loop()
@@ -323,7 +341,22 @@ class MessageService:
         )
         self._queue.append(pending)
         self._wakeup.set()
-        return self._ack(pending.future, ctx.room, client_id)
+        return PendingAck(self, pending.future, ctx.room, client_id)
+
+    @staticmethod
+    def ack_now(result: InsertResult, pending: PendingAck) -> Ack | None:
+        """The ack of a committed message, or None when it needs the async path (``await pending``):
+        a client_id first used in another room repeats that room's ack."""
+        if result.room_id != pending.room.id:
+            return None
+        return Ack(
+            ref=pending.client_id,
+            room=pending.room.slug,
+            seq=result.seq,
+            id=result.id,
+            ts=ms(result.created_at),
+            duplicate=result.duplicate,
+        )
 
     async def _ack(self, future: asyncio.Future[InsertResult], room: Room, client_id: str) -> Ack:
         result = await future
