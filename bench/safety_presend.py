@@ -1,6 +1,6 @@
 """Benchmark of the pre-send safety check: per-message latency with 10,000+ active patterns.
 
-    .venv/bin/python bench/safety_presend.py [--patterns 10000] [--rounds 40] [--seed 1]
+    .venv/bin/python bench/safety_presend.py [--patterns 10000] [--rounds 40] [--seed 1] [--slowest 20]
 
 What it measures: ``SafetyEngine.check_text`` (normalisation, one Aho–Corasick pass over every
 pattern, the regex rules, the minor-disclosure and phone-number analysers, the grooming and
@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--patterns", type=int, default=10_000, help="synthetic patterns added to the defaults")
     parser.add_argument("--rounds", type=int, default=40, help="times each corpus message is checked")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--slowest", type=int, default=0, help="also list the N messages whose fastest run is slowest")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -164,6 +165,10 @@ def main() -> int:
         f"long messages (1,000 chars of ordinary chat, {len(long_samples):,} checks): "
         + ", ".join(f"{k} {v:.1f} µs" for k, v in longp.items())
     )
+    if args.slowest:
+        print(f"the {args.slowest} slowest messages by their fastest run:")
+        for best, (text, where, _, _) in sorted(zip(fastest, corpus, strict=True), key=lambda p: -p[0])[: args.slowest]:
+            print(f"  {best / 1000:7.1f} µs  {where:4}  {text[:90]!r}")
     target = 100.0
     ok = typical["p99"] <= target
     print(

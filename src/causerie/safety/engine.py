@@ -42,6 +42,8 @@ __all__ = ["ChatLine", "SafetyConfig", "SafetyEngine", "Where"]
 
 log = logging.getLogger(__name__)
 
+_DM_MEMO_SIZE = 512  # private messages whose rule evaluation the post-send analysers can reuse
+
 Where = Literal["room", "dm", "nickname", "room_name"]
 
 
@@ -103,6 +105,10 @@ class SafetyEngine:
                 max_senders=self.config.tracked_senders,
             )
         )
+        # Evaluations of recent private messages (scope "dms"), for the post-send analysers.
+        self._dm_memo: dict[Normalized, Evaluation] = {}
+        self._dm_memo_rules = self._rules
+        self._minor_memo: dict[Normalized, tuple[str, str] | None] = {}
         self.risk = RiskLedger(self.config.risk_half_life_hours * 3600.0, max_users=self.config.tracked_senders * 10)
 
     # -- rules ----------------------------------------------------------------------------------
@@ -163,6 +169,8 @@ class SafetyEngine:
             return ALLOW
         norm = normalize(text)
         evaluation = self._rules.evaluate(norm, WHERE[where])
+        if where == "dm":
+            self._remember(norm, evaluation)  # the post-send analysers of this DM read it back
         evidence = self._text_evidence(norm, evaluation, text, where, sender_age, recipient_age, account_age_seconds)
         if not evidence:
             return ALLOW
@@ -257,6 +265,41 @@ class SafetyEngine:
 
     # -- post-send ------------------------------------------------------------------------------
 
+    def _remember(self, norm: Normalized, evaluation: Evaluation) -> None:
+        memo = self._dm_memo
+        if self._dm_memo_rules is not self._rules:  # reloaded: what was remembered is stale
+            memo.clear()
+            self._dm_memo_rules = self._rules
+        elif len(memo) >= _DM_MEMO_SIZE:
+            del memo[next(iter(memo))]  # the oldest
+        memo[norm] = evaluation
+
+    def _minor_in_window(self, norm: Normalized) -> tuple[str, str] | None:
+        """:func:`find_minor_disclosure` on a line of a conversation window (each line is read
+        again by the analysis of every later message of the conversation: remembered)."""
+        memo = self._minor_memo
+        if norm in memo:
+            return memo[norm]
+        found = find_minor_disclosure(norm.plain)
+        if len(memo) >= _DM_MEMO_SIZE:
+            del memo[next(iter(memo))]  # the oldest
+        memo[norm] = found
+        return found
+
+    def _evaluate_dm(self, norm: Normalized) -> Evaluation:
+        """The rules on a private message, as :meth:`check_text` found them before sending.
+
+        The post-send analysers read every line of a conversation window and the new message
+        again: they were evaluated moments ago (evaluations are never modified once made).
+        """
+        if self._dm_memo_rules is self._rules:
+            known = self._dm_memo.get(norm)
+            if known is not None:
+                return known
+        evaluation = self._rules.evaluate(norm, "dms")
+        self._remember(norm, evaluation)
+        return evaluation
+
     def analyse_dm(
         self,
         window: Sequence[ChatLine],
@@ -281,12 +324,12 @@ class SafetyEngine:
         asked_age = False
         for line in lines[:-1]:
             norm = normalize(line.text)
-            evaluation = self._rules.evaluate(norm, "dms")
+            evaluation = self._evaluate_dm(norm)
             if line.author == sender:
                 earlier.update(k for k in evaluation.cues if k in grooming.CUES)
                 asked_age = asked_age or "ask_age" in evaluation.cues
             else:
-                minor = find_minor_disclosure(norm.plain)
+                minor = self._minor_in_window(norm)
                 if minor is None and asked_age:
                     answer = answers_age_question(norm.plain)
                     minor = ("age_answer", answer) if answer else None
@@ -294,7 +337,7 @@ class SafetyEngine:
                     disclosed = minor[1]
                 asked_age = False
         norm = normalize(last.text)
-        evaluation = self._rules.evaluate(norm, "dms")
+        evaluation = self._evaluate_dm(norm)
         evidence = self._text_evidence(
             norm,
             evaluation,
@@ -309,7 +352,7 @@ class SafetyEngine:
         # A bare "14" answering the other side's "how old are you?" is a disclosure too.
         if len(lines) >= 2 and not any(e.category == Category.MINOR_DISCLOSURE for e in evidence):
             prev = lines[-2]
-            if prev.author != sender and "ask_age" in self._rules.evaluate(normalize(prev.text), "dms").cues:
+            if prev.author != sender and "ask_age" in self._evaluate_dm(normalize(prev.text)).cues:
                 answer = answers_age_question(norm.plain)
                 if answer:
                     evidence.append(
@@ -339,7 +382,7 @@ class SafetyEngine:
             return ALLOW
         when = self.clock.monotonic() if at is None else at
         norm = normalize(text)
-        proposal = recipient is not None and "proposal" in self._rules.evaluate(norm, "dms").cues
+        proposal = recipient is not None and "proposal" in self._evaluate_dm(norm).cues
         findings = self.behaviour.observe(
             sender, norm.squashed, at=when, recipient=recipient, room=room, proposal=proposal
         )

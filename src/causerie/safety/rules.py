@@ -43,9 +43,10 @@ for exceptions) hold one term per line (``#`` starts a comment): each file is on
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,98 @@ _Payload = tuple[int, tuple[tuple[int, str, int, int], ...], frozenset[int]]
 class _CompiledRegex:
     regex: re.Pattern[str]
     on_match: bool
+    needs: re.Pattern[str] | None = None  # characters one of which every match contains (a cheap pre-test)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A rule prepared for matching: its word lists as a set, its regexes apart."""
+
+    rule: Rule
+    lexicons: frozenset[int]
+    regexes: tuple[int, ...]
+    unless_lexicons: frozenset[int]
+    unless_regexes: tuple[int, ...]
+    other: bool  # anything to test besides the word lists (regexes, exceptions)
+
+
+# -- the pre-test of a regex: a character class that every match must contain -----------------
+# Found from the parsed pattern: a sequence needs what one of its required items needs, an
+# alternation the union of what each branch needs. Used only when the class holds no letter,
+# no space and no broad category (a digit, a currency sign, an emoji, "/" …): then most chat
+# has none of them and the regex is not run at all.
+
+# The regex parser's private modules (stable since 3.11; untyped): only read at load time.
+_sre_parse: Any = importlib.import_module("re._parser")
+_sre_c: Any = importlib.import_module("re._constants")
+_Need = tuple[str, ...]  # pieces of a character class ("0-9", "\\d", "€"), or () for "nothing known"
+_CATEGORIES = {_sre_c.CATEGORY_DIGIT: "\\d"}
+
+
+def _need_of_item(op: Any, av: Any) -> _Need | None:
+    if op is _sre_c.LITERAL:
+        return (re.escape(chr(av)),)
+    if op is _sre_c.IN:
+        parts: list[str] = []
+        for iop, iav in av:
+            if iop is _sre_c.LITERAL:
+                parts.append(re.escape(chr(iav)))
+            elif iop is _sre_c.RANGE:
+                parts.append(f"{re.escape(chr(iav[0]))}-{re.escape(chr(iav[1]))}")
+            elif iop is _sre_c.CATEGORY and iav in _CATEGORIES:
+                parts.append(_CATEGORIES[iav])
+            else:
+                return None  # a negated class, \w, \s …: anything goes
+        return tuple(parts)
+    if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT):
+        lo, _, sub = av
+        return _need_of_sequence(sub) if lo >= 1 else None
+    if op is _sre_c.SUBPATTERN:
+        _, add_flags, del_flags, sub = av
+        if (add_flags | del_flags) & (re.IGNORECASE | re.VERBOSE):
+            return None
+        return _need_of_sequence(sub)
+    if op is _sre_c.ATOMIC_GROUP:
+        return _need_of_sequence(av)
+    if op is _sre_c.BRANCH:
+        union: list[str] = []
+        for branch in av[1]:
+            need = _need_of_sequence(branch)
+            if need is None:
+                return None
+            union.extend(p for p in need if p not in union)
+        return tuple(union)
+    return None  # zero-width (\b, lookarounds), any character, back-references: nothing required
+
+
+def _broad(need: _Need) -> bool:
+    """True when the class would be found in almost any text (letters, spaces)."""
+    cls = re.compile("[" + "".join(need) + "]")
+    return any(cls.search(c) for c in "abcdefghijklmnopqrstuvwxyz ")
+
+
+def _need_of_sequence(items: Any) -> _Need | None:
+    best: _Need | None = None
+    for op, av in items:
+        need = _need_of_item(op, av)
+        if need is None:
+            continue
+        if best is None or (_broad(best), len(best)) > (_broad(need), len(need)):
+            best = need
+    return best
+
+
+def _needs(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The pre-test of ``pattern`` (see above), or None when it would not save anything."""
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        need = _need_of_sequence(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except Exception:  # pragma: no cover - a private module's shape changed: no pre-test
+        return None
+    if not need or _broad(need):
+        return None
+    return re.compile("[" + "".join(need) + "]")
 
 
 class RuleSet:
@@ -276,19 +369,31 @@ class RuleSet:
         self._automaton = self._build(squashed=False)
         self._squash_automaton = self._build(squashed=True)
         self._allow_rules = tuple(r for r in self.rules if r.action is Action.ALLOW)
-        self._by_first_lexicon: dict[int, list[Rule]] = {}
-        self._always: list[Rule] = []  # rules made only of regexes
+        self._allow_plans = tuple(self._plan(r) for r in self._allow_rules)
+        self._by_first_lexicon: dict[int, list[_Plan]] = {}
+        self._always: list[_Plan] = []  # rules made only of regexes
         for r in self.rules:
             if r.action is Action.ALLOW:
                 continue
             lex_groups = [g for g in r.groups if g not in self._regexes]
             if lex_groups:
-                self._by_first_lexicon.setdefault(lex_groups[0], []).append(r)
+                self._by_first_lexicon.setdefault(lex_groups[0], []).append(self._plan(r))
             else:
-                self._always.append(r)
+                self._always.append(self._plan(r))
         self._allow_groups = frozenset(g for r in self._allow_rules for g in r.groups)
 
     # -- compiling helpers
+
+    def _plan(self, rule: Rule) -> _Plan:
+        regexes = tuple(g for g in rule.groups if g < 0)
+        return _Plan(
+            rule,
+            frozenset(g for g in rule.groups if g >= 0),
+            regexes,
+            frozenset(g for g in rule.unless if g >= 0),
+            tuple(g for g in rule.unless if g < 0),
+            bool(regexes or rule.unless),
+        )
 
     def _add_lexicon(self, key: str, terms: list[str], squash: bool) -> int:
         gid = len(self._lexicon_terms)
@@ -312,7 +417,7 @@ class RuleSet:
         except re.error as exc:
             raise RuleError(f"{where}: bad regex: {exc}") from exc
         gid = -1 - len(self._regexes)  # negative ids: never clash with lexicon groups
-        self._regexes[gid] = _CompiledRegex(compiled, on == "match")
+        self._regexes[gid] = _CompiledRegex(compiled, on == "match", _needs(compiled))
         self._group_ids[key] = gid
         return gid
 
@@ -438,54 +543,69 @@ class RuleSet:
                 out.extend((end - length + 1 + lp, end + 1 - rp) for g, _, lp, rp in values if g == gid)
         return out
 
+    def _regex_hit(self, gid: int, norm: Normalized, cache: dict[int, str | None]) -> str | None:
+        if gid in cache:
+            return cache[gid]
+        rx = self._regexes[gid]
+        text = norm.match if rx.on_match else norm.plain
+        hit: str | None = None
+        if rx.needs is None or rx.needs.search(text) is not None:
+            m = rx.regex.search(text)
+            hit = m.group().strip() if m else None
+        cache[gid] = hit
+        return hit
+
+    def _satisfied(self, plan: _Plan, gids: set[int], norm: Normalized, cache: dict[int, str | None]) -> bool:
+        # Word lists first (set look-ups), the regular expressions only when they all matched.
+        if not plan.lexicons <= gids:
+            return False
+        for gid in plan.regexes:
+            if self._regex_hit(gid, norm, cache) is None:
+                return False
+        if plan.unless_lexicons and not plan.unless_lexicons.isdisjoint(gids):
+            return False
+        return all(self._regex_hit(gid, norm, cache) is None for gid in plan.unless_regexes)
+
+    def _matched(
+        self,
+        rule: Rule,
+        found: list[tuple[int, _Payload]],
+        norm: Normalized,
+        cache: dict[int, str | None],
+        by_group: dict[int, list[str]],
+    ) -> tuple[str, ...]:
+        if not by_group:
+            for _, (_, values, _) in found:
+                for g, term, _, _ in values:
+                    lst = by_group.setdefault(g, [])
+                    if term not in lst:
+                        lst.append(term)
+        terms: list[str] = []
+        for gid in rule.groups:
+            for term in by_group.get(gid, ()) if gid >= 0 else (self._regex_hit(gid, norm, cache) or "",):
+                if term not in terms:
+                    terms.append(term)
+        return tuple(terms)
+
     def evaluate(self, norm: Normalized, scope: str) -> Evaluation:
         """Every rule that matches ``norm`` in ``scope`` (``rooms``, ``dms``, …)."""
-        out = Evaluation()
         found = self._scan(norm)
+        if not found and not self._always:
+            return Evaluation()  # nothing matched: every rule needs one of its word lists (common case)
+        out = Evaluation()
         gids: set[int] = set()
         for _, payload in found:
             gids |= payload[2]
-        regex_cache: dict[int, str | None] = {}
-
-        def regex_hit(gid: int) -> str | None:
-            if gid not in regex_cache:
-                rx = self._regexes[gid]
-                m = rx.regex.search(norm.match if rx.on_match else norm.plain)
-                regex_cache[gid] = m.group().strip() if m else None
-            return regex_cache[gid]
-
-        def satisfied(rule: Rule) -> bool:
-            for gid in rule.groups:
-                if (gid not in gids) if gid >= 0 else (regex_hit(gid) is None):
-                    return False
-            return not any((gid in gids) if gid >= 0 else (regex_hit(gid) is not None) for gid in rule.unless)
-
+        cache: dict[int, str | None] = {}
         by_group: dict[int, list[str]] = {}
-
-        def group_terms(gid: int) -> list[str]:
-            if not by_group:
-                for _, (_, values, _) in found:
-                    for g, term, _, _ in values:
-                        lst = by_group.setdefault(g, [])
-                        if term not in lst:
-                            lst.append(term)
-            return by_group.get(gid, [])
-
-        def matched(rule: Rule) -> tuple[str, ...]:
-            terms: list[str] = []
-            for gid in rule.groups:
-                for term in group_terms(gid) if gid >= 0 else [regex_hit(gid) or ""]:
-                    if term not in terms:
-                        terms.append(term)
-            return tuple(terms)
-
         # 1. Exceptions first: they win over every other rule.
         if gids & self._allow_groups:
             spans: list[tuple[int, int]] = []
-            for rule in self._allow_rules:
-                if scope not in rule.scopes or not satisfied(rule):
+            for plan in self._allow_plans:
+                rule = plan.rule
+                if scope not in rule.scopes or not self._satisfied(plan, gids, norm, cache):
                     continue
-                out.allowed.append(RuleHit(rule, matched(rule)))
+                out.allowed.append(RuleHit(rule, self._matched(rule, found, norm, cache, by_group)))
                 out.suppressed |= rule.suppress
                 for gid in rule.groups:
                     if gid >= 0:
@@ -502,33 +622,42 @@ class RuleSet:
                     if keep:
                         kept.append((end, (length, keep, frozenset(v[0] for v in keep))))
                 found = kept
-                by_group.clear()
+                by_group = {}
                 gids = set()
                 for _, payload in found:
                     gids |= payload[2]
         # 2. Rules whose first word list matched, and rules made only of regexes.
+        by_first = self._by_first_lexicon
         for gid in gids:
-            for rule in self._by_first_lexicon.get(gid, ()):
-                self._fire(rule, scope, satisfied, matched, out)
-        for rule in self._always:
-            self._fire(rule, scope, satisfied, matched, out)
+            plans = by_first.get(gid)
+            if plans is None:
+                continue
+            for plan in plans:
+                rule = plan.rule
+                if scope not in rule.scopes or not plan.lexicons <= gids:
+                    continue
+                if plan.other and not self._satisfied(plan, gids, norm, cache):
+                    continue
+                self._fire(rule, norm, cache, found, by_group, out)
+        for plan in self._always:
+            if scope in plan.rule.scopes and self._satisfied(plan, gids, norm, cache):
+                self._fire(plan.rule, norm, cache, found, by_group, out)
         return out
 
-    @staticmethod
     def _fire(
+        self,
         rule: Rule,
-        scope: str,
-        satisfied: Callable[[Rule], bool],
-        matched: Callable[[Rule], tuple[str, ...]],
+        norm: Normalized,
+        cache: dict[int, str | None],
+        found: list[tuple[int, _Payload]],
+        by_group: dict[int, list[str]],
         out: Evaluation,
     ) -> None:
-        if scope not in rule.scopes or not satisfied(rule):
-            return
         if rule.cue is not None:
             cue = out.cues.setdefault(rule.cue, [])
-            cue.extend(m for m in matched(rule) if m not in cue)
+            cue.extend(m for m in self._matched(rule, found, norm, cache, by_group) if m not in cue)
         elif rule.category not in out.suppressed:
-            out.hits.append(RuleHit(rule, matched(rule)))
+            out.hits.append(RuleHit(rule, self._matched(rule, found, norm, cache, by_group)))
 
 
 def load_ruleset(dirs: Sequence[Path]) -> RuleSet:

@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
 
 
 _SEVERITY = {Action.ALLOW: 0, Action.FLAG: 1, Action.HOLD: 2, Action.BLOCK: 3}
+_BY_SEVERITY = {v: k for k, v in _SEVERITY.items()}
 
 
 class Category(enum.StrEnum):
@@ -58,7 +59,7 @@ class Category(enum.StrEnum):
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 
 # Priority in a moderation queue: child safety first (SAFETY.md, DSA art. 18 flow).
-_PRIORITY = {
+_PRIORITY: dict[str, int] = {
     Category.CHILD_ABUSE_TRADE: 0,
     Category.GROOMING: 1,
     Category.MINOR_DISCLOSURE: 2,
@@ -132,13 +133,17 @@ class Verdict:
         items = tuple(evidence)
         if not items:
             return ALLOW if nudge is None else cls(nudge=nudge)
-        action = Action.ALLOW
+        severity = 0
         cats: dict[str, float] = {}
         for ev in items:
-            action = action | ev.action
+            severity = max(severity, _SEVERITY[ev.action])
             cat = str(ev.category)
-            cats[cat] = max(cats.get(cat, 0.0), ev.weight)
-        ordered = tuple(sorted(cats, key=lambda c: (_PRIORITY.get(Category(c), 99) if c in CATEGORIES else 99, c)))
+            weight = ev.weight
+            known = cats.get(cat, 0.0)
+            cats[cat] = weight if weight > known else known
+        action = _BY_SEVERITY[severity]
+        # A Category is a str: the priority table answers for a category's plain name too.
+        ordered = tuple(sorted(cats, key=lambda c: (_PRIORITY.get(c, 99), c)))
         return cls(action=action, categories=ordered, evidence=items, score=round(sum(cats.values()), 3), nudge=nudge)
 
     def merge(self, other: Verdict) -> Verdict:

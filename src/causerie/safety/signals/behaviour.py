@@ -66,18 +66,30 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _similar_targets(state: _Sender, grams: frozenset[str], similarity: float, rooms: bool) -> set[str]:
-    """Distinct targets (rooms if ``rooms``, else people) of the sends similar to ``grams``.
+    """Distinct targets (rooms if ``rooms``, else people) of the sends similar to ``grams``."""
+    return _similar(state, _Send(0.0, "", None, grams), similarity, rooms)
+
+
+def _similar(state: _Sender, current: _Send, similarity: float, rooms: bool) -> set[str]:
+    """Distinct targets (rooms if ``rooms``, else people) of the sends similar to ``current``.
 
     The same set as filtering every send by ``_jaccard >= similarity``, at a bounded cost: a
     target already counted is not compared again, the scan stops once every target the sender
     wrote to is counted (a sender writing in one room compares nothing but its own message),
-    and a pair whose sizes alone rule the threshold out (Jaccard <= smaller / larger) skips the
-    set intersection.
+    a pair whose sizes alone rule the threshold out (Jaccard <= smaller / larger) skips the
+    set intersection, and the same text (the message itself) is similar without building its
+    trigrams (Jaccard 1).
     """
     found: set[str] = set()
-    size = len(grams)
-    if not size:
-        return found
+    text = current.squashed
+    if text is not None:
+        if not text:
+            return found  # no trigram: similar to nothing
+        size = 0
+    else:
+        size = len(current.grams)
+        if not size:
+            return found
     distinct = sum(1 for t in state.targets if t.startswith("#") is rooms)
     for s in reversed(state.sends):
         if len(found) >= distinct:
@@ -85,19 +97,37 @@ def _similar_targets(state: _Sender, grams: frozenset[str], similarity: float, r
         target = s.target
         if target in found or target.startswith("#") is not rooms:
             continue
+        if text is not None and s.squashed == text:
+            if similarity <= 1.0:
+                found.add(target)
+            continue
+        if not size:
+            size = len(current.grams)
         other = len(s.grams)
         if not other or (other / size if other < size else size / other) < similarity:
             continue
-        if _jaccard(s.grams, grams) >= similarity:
+        if _jaccard(s.grams, current.grams) >= similarity:
             found.add(target)
     return found
 
 
-@dataclass(slots=True)
 class _Send:
-    at: float
-    target: str  # recipient id (DM) or "#room"
-    grams: frozenset[str]
+    """One remembered send; its trigrams are built the first time a comparison needs them."""
+
+    __slots__ = ("_grams", "at", "squashed", "target")
+
+    def __init__(self, at: float, target: str, squashed: str | None, grams: frozenset[str] | None = None) -> None:
+        self.at = at
+        self.target = target  # recipient id (DM) or "#room"
+        self.squashed = squashed
+        self._grams = grams
+
+    @property
+    def grams(self) -> frozenset[str]:
+        grams = self._grams
+        if grams is None:
+            grams = self._grams = trigrams(self.squashed or "")
+        return grams
 
 
 @dataclass(slots=True)
@@ -156,19 +186,19 @@ class BehaviourTracker:
         """Record one send (a DM to ``recipient`` or a message in ``room``) and report what it completes."""
         cfg = self.config
         state = self._sender(sender)
-        grams = trigrams(squashed)
         target = recipient if recipient is not None else f"#{room or ''}"
+        send = _Send(at, target, squashed)
         while state.sends and at - state.sends[0].at > cfg.window:
             state.forget(state.sends.popleft())
         if state.sends and len(state.sends) == state.sends.maxlen:
             state.forget(state.sends.popleft())
         if state.sends.maxlen != 0:
-            state.sends.append(_Send(at, target, grams))
+            state.sends.append(send)
             state.targets[target] = state.targets.get(target, 0) + 1
         found: list[BehaviourFinding] = []
 
         if recipient is not None:
-            people = _similar_targets(state, grams, cfg.similarity, rooms=False)
+            people = _similar(state, send, cfg.similarity, rooms=False)
             if len(people) >= cfg.min_recipients:
                 found.append(
                     BehaviourFinding(
@@ -196,7 +226,7 @@ class BehaviourTracker:
                         )
             found.extend(self._cross_account(sender, recipient, squashed, at))
         else:
-            rooms = _similar_targets(state, grams, cfg.similarity, rooms=True)
+            rooms = _similar(state, send, cfg.similarity, rooms=True)
             if len(rooms) >= cfg.min_rooms:
                 found.append(
                     BehaviourFinding(
@@ -221,7 +251,10 @@ class BehaviourTracker:
 
     def _cross_account(self, sender: str, recipient: str, squashed: str, at: float) -> list[BehaviourFinding]:
         cfg = self.config
-        key = "".join(c for c in squashed if not c.isdigit())[:120]
+        if squashed.isascii():
+            key = squashed.encode().translate(None, b"0123456789").decode()[:120]
+        else:
+            key = "".join(c for c in squashed if not c.isdigit())[:120]
         if len(key) < 8:
             return []
         opener = self._openers.get(key)

@@ -83,6 +83,7 @@ def number_words_to_digits(words: Sequence[str]) -> str:
 
 
 _NANP = frozenset({"US", "CA"})
+_NOT_DIGIT_OR_PLUS = re.compile(r"[^\d+]")
 _FRENCH = re.compile(r"(?:0|\+33)[1-79]\d{8}")
 
 
@@ -111,9 +112,11 @@ def _valid(digits: str, regions: tuple[str, ...], cue: bool) -> bool:
             number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
-            return True
+        # Next to a cue a possible number is enough: test that first, it costs a length check
+        # where validity matches the number against every pattern of its region.
         if cue and phonenumbers.is_possible_number(number):
+            return True
+        if phonenumbers.is_valid_number(number):
             return True
         if region is None:
             break
@@ -127,8 +130,8 @@ def find_phone_number(plain: str, regions: Sequence[str] = DEFAULT_REGIONS) -> s
         return _spelled_number(plain, regions)
     cue = None
     for m in _CANDIDATE.finditer(plain):
-        digits = re.sub(r"[^\d+]", "", m.group())
-        count = sum(c.isdigit() for c in digits)
+        digits = _NOT_DIGIT_OR_PLUS.sub("", m.group())
+        count = len(digits) - digits.count("+")
         if count < 8:
             continue
         if cue is None:
@@ -139,7 +142,7 @@ def find_phone_number(plain: str, regions: Sequence[str] = DEFAULT_REGIONS) -> s
 
 
 def _spelled_number(plain: str, regions: Sequence[str]) -> str | None:
-    if any(w in plain for w in ("zero", "six", "sept", "oh ")):
+    if "zero" in plain or "six" in plain or "sept" in plain or "oh " in plain:
         for m in _WORD_RUN.finditer(plain):
             words = re.findall(r"[a-z]+", m.group())
             digits = number_words_to_digits(words)

@@ -1,6 +1,6 @@
 """Minor self-disclosure: a user says or implies they are under 18.
 
-May import: stdlib, ``causerie.safety.normalize``.
+May import: stdlib, ``pyahocorasick``.
 
 Reads the ``plain`` form (digits and apostrophes kept). Tells apart a self-disclosure from a
 duration, a child's age, a past age or a teacher's class:
@@ -17,8 +17,9 @@ Every finding carries the phrase that matched, for the moderator.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from causerie.safety.normalize import has_digit
+import ahocorasick
 
 __all__ = ["answers_age_question", "find_minor_disclosure"]
 
@@ -106,24 +107,40 @@ _AGE_ANSWER = re.compile(
 )
 
 
+def _needle_automaton() -> Any:
+    """One pass finds which patterns are worth running: needle -> bit mask of the patterns it allows."""
+    masks: dict[str, int] = {}
+    for i, (_, _, _, needles) in enumerate(_PATTERNS):
+        if needles == ("#",):
+            continue
+        for needle in needles:
+            masks[needle] = masks.get(needle, 0) | (1 << i)
+    for word in _NUMBER_WORDS:
+        masks[word] = masks.get(word, 0) | _NUMBERS
+    automaton = ahocorasick.Automaton()
+    for needle, mask in masks.items():
+        automaton.add_word(needle, mask)
+    automaton.make_automaton()
+    return automaton
+
+
+_NUMBERS = 1 << len(_PATTERNS)  # a number written in words
+_AGE_PATTERNS = sum(1 << i for i, p in enumerate(_PATTERNS) if p[3] == ("#",))
+_NEEDLES = _needle_automaton()
+
+
 def find_minor_disclosure(plain: str) -> tuple[str, str] | None:
     """``(pattern name, matched phrase)`` when ``plain`` discloses a minor's age, else None."""
-    numbers = has_digit(plain)
-    if not numbers:
-        for word in _NUMBER_WORDS:
-            if word in plain:
-                numbers = True
-                break
-    for name, regex, check_before, needles in _PATTERNS:
-        if needles == ("#",):  # an age: needs a number, in digits or words
-            if not numbers:
-                continue
-        else:
-            for needle in needles:
-                if needle in plain:
-                    break
-            else:
-                continue
+    wanted = 0
+    for _, mask in _NEEDLES.iter(plain):
+        wanted |= mask
+    if wanted & _NUMBERS or "1" in plain or "8" in plain or "9" in plain:
+        wanted |= _AGE_PATTERNS  # an age (8 to 17): needs a number, in words or with a 1, an 8 or a 9
+    if not wanted:
+        return None
+    for i, (name, regex, check_before, _) in enumerate(_PATTERNS):
+        if not wanted & (1 << i):
+            continue
         m = regex.search(plain)
         if m is None:
             continue
