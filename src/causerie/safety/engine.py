@@ -106,9 +106,11 @@ class SafetyEngine:
             )
         )
         # Evaluations of recent private messages (scope "dms"), for the post-send analysers.
-        self._dm_memo: dict[Normalized, Evaluation] = {}
+        self._dm_memo: dict[str, Evaluation] = {}  # by the plain form (it determines the others)
+        # Evaluations of recent room messages checked with defer_flags (scope "rooms").
+        self._room_memo: dict[str, Evaluation] = {}
         self._dm_memo_rules = self._rules
-        self._minor_memo: dict[Normalized, tuple[str, str] | None] = {}
+        self._minor_memo: dict[str, tuple[str, str] | None] = {}
         self.risk = RiskLedger(self.config.risk_half_life_hours * 3600.0, max_users=self.config.tracked_senders * 10)
 
     # -- rules ----------------------------------------------------------------------------------
@@ -163,19 +165,51 @@ class SafetyEngine:
         sender_age: int | None = None,
         recipient_age: int | None = None,
         account_age_seconds: float | None = None,
+        defer_flags: bool = False,
     ) -> Verdict:
-        """The synchronous pre-send verdict for one message, nickname or room name."""
+        """The synchronous pre-send verdict for one message, nickname or room name.
+
+        ``defer_flags`` (the live server, for a room message): only what can change delivery is
+        decided here, the rules (block, hold, flag). In a room the analysers — phone numbers,
+        minor self-disclosure, meet-up proposals — can only *flag*, and a flag does not change
+        delivery, so they run after sending, in :meth:`post_send` (``deferred_flags``), off the hot
+        path; the flag that reaches moderators is the same. Without it (``causerie safety check``,
+        the evaluation), everything is decided at once.
+        """
         if not self.config.enabled:
             return ALLOW
         norm = normalize(text)
         evaluation = self._rules.evaluate(norm, WHERE[where])
         if where == "dm":
             self._remember(norm, evaluation)  # the post-send analysers of this DM read it back
+        elif defer_flags and where == "room":
+            self._remember(norm, evaluation, self._room_memo)  # post_send runs the analysers on it
+            return self._rule_verdict(evaluation, text)
         evidence = self._text_evidence(norm, evaluation, text, where, sender_age, recipient_age, account_age_seconds)
         if not evidence:
             return ALLOW
         nudge = meetup.NUDGE if where == "dm" and any(e.category == Category.MEETUP_RISK for e in evidence) else None
         return Verdict.from_evidence(evidence, nudge=nudge)
+
+    @staticmethod
+    def _rule_verdict(evaluation: Evaluation, text: str) -> Verdict:
+        """The verdict of the rules alone (what ``_text_evidence`` starts with)."""
+        if not evaluation.hits:
+            return ALLOW
+        short = excerpt(text)
+        return Verdict.from_evidence(
+            Evidence(h.rule.category, h.rule.id, h.rule.action or Action.FLAG, h.matched, short, h.rule.weight)
+            for h in evaluation.hits
+        )
+
+    def _deferred_room_flags(self, text: str, account_age_seconds: float | None) -> Verdict:
+        """What ``check_text(defer_flags=True)`` left out for a room message: the analysers' flags."""
+        norm = normalize(text)
+        evaluation = self._room_memo.get(norm.plain) if self._dm_memo_rules is self._rules else None
+        if evaluation is None:
+            evaluation = self._rules.evaluate(norm, WHERE["room"])
+        evidence = self._text_evidence(norm, evaluation, text, "room", None, None, account_age_seconds)
+        return Verdict.from_evidence(e for e in evidence if e.source.startswith("signal:"))
 
     def check_nickname(self, nickname: str) -> Verdict:
         return self.check_text(nickname, "nickname")
@@ -265,25 +299,26 @@ class SafetyEngine:
 
     # -- post-send ------------------------------------------------------------------------------
 
-    def _remember(self, norm: Normalized, evaluation: Evaluation) -> None:
-        memo = self._dm_memo
+    def _remember(self, norm: Normalized, evaluation: Evaluation, memo: dict[str, Evaluation] | None = None) -> None:
+        memo = self._dm_memo if memo is None else memo
         if self._dm_memo_rules is not self._rules:  # reloaded: what was remembered is stale
-            memo.clear()
+            self._dm_memo.clear()
+            self._room_memo.clear()
             self._dm_memo_rules = self._rules
         elif len(memo) >= _DM_MEMO_SIZE:
             del memo[next(iter(memo))]  # the oldest
-        memo[norm] = evaluation
+        memo[norm.plain] = evaluation
 
     def _minor_in_window(self, norm: Normalized) -> tuple[str, str] | None:
         """:func:`find_minor_disclosure` on a line of a conversation window (each line is read
         again by the analysis of every later message of the conversation: remembered)."""
         memo = self._minor_memo
-        if norm in memo:
-            return memo[norm]
+        if norm.plain in memo:
+            return memo[norm.plain]
         found = find_minor_disclosure(norm.plain)
         if len(memo) >= _DM_MEMO_SIZE:
             del memo[next(iter(memo))]  # the oldest
-        memo[norm] = found
+        memo[norm.plain] = found
         return found
 
     def _evaluate_dm(self, norm: Normalized) -> Evaluation:
@@ -293,7 +328,7 @@ class SafetyEngine:
         again: they were evaluated moments ago (evaluations are never modified once made).
         """
         if self._dm_memo_rules is self._rules:
-            known = self._dm_memo.get(norm)
+            known = self._dm_memo.get(norm.plain)
             if known is not None:
                 return known
         evaluation = self._rules.evaluate(norm, "dms")
@@ -406,6 +441,7 @@ class SafetyEngine:
         account_age_seconds: float | None = None,
         at: float | None = None,
         presend: Verdict | None = None,
+        deferred_flags: bool = False,
     ) -> Verdict:
         """Everything off the hot path for one stored message; updates the sender's risk score.
 
@@ -414,8 +450,14 @@ class SafetyEngine:
         towards the sender's risk, but its evidence is not repeated (it was already acted on).
         The returned verdict holds the *new* findings, for a flag in the moderation queue; when
         the sender's risk score reaches ``risk_flag_threshold`` a ``signal:risk_score`` note is
-        added to them.
+        added to them. ``deferred_flags``: the message was checked with ``check_text(defer_flags=True)``;
+        the analysers it left out run now and their flags are among the new findings.
         """
+        deferred = ALLOW
+        if deferred_flags and recipient is None and self.config.enabled:
+            deferred = self._deferred_room_flags(text, account_age_seconds)
+            if deferred.evidence:  # they belong to the pre-send verdict's score, as without deferring
+                presend = presend.merge(deferred) if presend is not None else deferred
         verdict = self.observe(sender, text, recipient=recipient, room=room, at=at)
         if recipient is not None and window:
             verdict = verdict.merge(
@@ -436,4 +478,4 @@ class SafetyEngine:
                 ),
                 nudge=verdict.nudge,
             )
-        return verdict
+        return verdict.merge(deferred)

@@ -7,7 +7,9 @@ other services.
 - ``check`` (a ``MessageService.pre_send`` check, synchronous, microseconds): **block** refuses the
   message (``message_blocked``); **hold** stores it as ``held`` — the author sees it as sent, nobody
   else until a moderator restores it; **flag** lets it through. Held and flagged messages become
-  automated notices in the moderation queue (after the commit).
+  automated notices in the moderation queue (after the commit). For a room message only the rules
+  run here: the analysers that can only flag there (phone numbers, minor self-disclosure, meet-up
+  proposals) run in ``after_send`` (``defer_flags``), since a flag does not change delivery.
 - ``after_send`` (a ``post_send`` hook, off the hot path): the behaviour and conversation analysers
   (grooming over the last messages of a private conversation, bot farms, mass contact, meet-up
   risk) raise flags with their evidence, and a meet-up risk sends the **recipient** a safety nudge.
@@ -79,6 +81,7 @@ class SafetyService:
             sender_age=ctx.account.age,
             recipient_age=ctx.recipient.age if ctx.recipient is not None else None,
             account_age_seconds=max(0.0, now - ctx.account.created_at),
+            defer_flags=True,  # a room's flag-only analysers run in after_send, off the hot path
         )
         if verdict.blocked:
             ctx.verdict = verdict
@@ -109,6 +112,7 @@ class SafetyService:
                 account_age_seconds=max(0.0, result.created_at - ctx.account.created_at),
                 at=result.created_at,
                 presend=presend,
+                deferred_flags=True,
             )
             verdict = presend.merge(found) if presend is not None else found
             if verdict.flagged:
