@@ -566,3 +566,21 @@ async def test_no_hello_in_time_closes_with_4008(fresh_server: LiveServer) -> No
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+
+
+async def test_a_join_batched_with_others_still_comes_before_the_members_first_message(users: Users) -> None:
+    alice, bob, carol = await users("al"), await users("bo"), await users("ca")
+    room = await new_room(alice)
+    await alice.join(room)
+    await bob.join(room)  # within the room's presence window: these joins wait for its batch...
+    await carol.join(room)
+    await carol.say(room, "coucou")  # ...unless a message comes first: the batch goes out before it
+    await alice.say(room, "barrier")
+    await alice.expect("message", text="barrier")
+    seen = [
+        ("message", e["text"]) if e["type"] == "message" else ("join", e["member"]["nick"])
+        for e in alice.events
+        if e["type"] == "message" or (e["type"] == "presence" and e["action"] == "join")
+    ]
+    assert seen.index(("join", carol.nick)) < seen.index(("message", "coucou")), seen
+    assert seen.index(("join", bob.nick)) < seen.index(("join", carol.nick)), seen

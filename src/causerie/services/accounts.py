@@ -76,6 +76,17 @@ class EntryForm:
     lang: str = "fr"
 
 
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """Where a guest entry came from: its connection record (the same row as
+    ``ModerationService.record_entry`` keeps), written in the entry's own transaction."""
+
+    ip: str | None
+    port: int | None
+    user_agent: str | None
+    device_id: str | None
+
+
 class AccountService:
     def __init__(self, store: Store, settings: Settings, clock: Clock, broker: Broker | None = None) -> None:
         self._store = store
@@ -133,9 +144,12 @@ class AccountService:
 
     # -- actions --------------------------------------------------------------------------------
 
-    async def enter_guest(self, form: EntryForm) -> tuple[str, Account]:
+    async def enter_guest(self, form: EntryForm, record: EntryRecord | None = None) -> tuple[str, Account]:
         """The account and its session in ONE transaction; the session is cached at once (the
-        ``hello`` that follows needs no database), never past its own expiry."""
+        ``hello`` that follows needs no database), never past its own expiry.
+
+        ``record``: the entry's connection record, in the same transaction (one commit per entry).
+        """
         nickname, skel = self.check_entry(form)
         now = self._clock.now()
         token = secrets.token_urlsafe(32)
@@ -152,6 +166,16 @@ class AccountService:
             expires_at=expires_at,
             token_hash=digest,
             session_expires_at=expires_at,
+            record=None
+            if record is None
+            else {
+                "event": "guest",
+                "ip": record.ip,
+                "port": record.port,
+                "user_agent": (record.user_agent or "")[:256] or None,
+                "created_at": now,
+                "device_id": record.device_id,
+            },
         )
         self._remember(digest, account, now, expires_at)
         return token, account

@@ -443,6 +443,7 @@ class MessageService:
                 targets.append(ctx.recipient.id)
             self._broker.publish_accounts(targets, author, payload)
         else:
+            self._presence.flush(ctx.room.id)  # a join waiting for its batch goes first
             self._broker.publish_room(ctx.room.id, result.seq, author, payload)
             for member in ctx.mentions:
                 if member.id != author:

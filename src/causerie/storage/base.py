@@ -9,8 +9,8 @@ raise ``CauserieError(SERVICE_UNAVAILABLE)`` (retryable).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from causerie.domain.entities import (
     Account,
@@ -97,8 +97,13 @@ class Store(Protocol):
         expires_at: float,
         token_hash: str,
         session_expires_at: float,
+        record: Mapping[str, Any] | None = None,
     ) -> Account:
-        """A guest account and its first session in one transaction; ``nickname_taken`` as ``create_account``."""
+        """A guest account and its first session in one transaction; ``nickname_taken`` as ``create_account``.
+
+        ``record``: the entry's connection record (a ``connection_records`` row without its account id),
+        written in the same transaction.
+        """
         ...
 
     async def session_account(self, token_hash: str, now: float) -> Account | None: ...

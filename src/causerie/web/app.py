@@ -7,7 +7,7 @@ May import: fastapi, starlette, prometheus-client, ``causerie.web.*``, ``causeri
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from causerie.web.routes.media import router as media_router
 from causerie.web.routes.moderation import router as moderation_router
 from causerie.web.routes.records import router as records_router
 from causerie.web.routes.safety import router as safety_router
-from causerie.web.security import SECURITY_HEADERS, SESSION_COOKIE, device_id_from, origin_allowed
+from causerie.web.security import SESSION_COOKIE, SecurityHeaders, device_id_from, origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,7 @@ def create_app(services: Services, hub: Hub, lifespan: Lifespan | None = None) -
         BodySizeLimit, max_bytes=settings.http_max_body_bytes, own_limit_paths=frozenset({MEDIA_UPLOAD_PATH})
     )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)  # outside BodySizeLimit: its 413 gets the headers too
 
     app.include_router(api_router, responses=ERROR_RESPONSES)
     app.include_router(moderation_router, responses=ERROR_RESPONSES)

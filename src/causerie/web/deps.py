@@ -14,13 +14,16 @@ from causerie.errors import CauserieError, ErrorCode
 from causerie.services.container import Services
 from causerie.web.security import CSRF_HEADER, SESSION_COOKIE, bearer_token
 
+# The dependencies are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off
+# per request that cost more CPU than the guest entry's own work (docs/performance.md).
 
-def services(request: Request) -> Services:
+
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def request_lang(request: Request) -> str:
+async def request_lang(request: Request) -> str:
     header = request.headers.get("accept-language", "")
     if header[:2].lower() in ("fr", "en"):
         return header[:2].lower()

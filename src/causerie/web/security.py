@@ -9,6 +9,8 @@ import re
 import secrets
 from collections.abc import Mapping
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from causerie.config import Settings
 
 SESSION_COOKIE = "causerie_session"
@@ -29,6 +31,38 @@ SECURITY_HEADERS: dict[str, str] = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+_SECURITY_HEADERS_RAW = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: add ``SECURITY_HEADERS`` to every HTTP response that lacks them.
+
+    A header the response already carries (any case) is kept as it is. Not Starlette's
+    ``BaseHTTPMiddleware``: that one runs the app in a task of its own with a memory stream per
+    request, which cost more CPU than a guest entry's own work (docs/performance.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in _SECURITY_HEADERS_RAW if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def own_origin(scheme: str, host: str | None) -> str | None:

@@ -19,7 +19,7 @@ from causerie.domain.entities import DmPolicy, DmPolicyMode, DmState, RoomKind
 from causerie.domain.moderation import until_ms as ban_until_ms
 from causerie.domain.regions import GENDERS, REGIONS
 from causerie.errors import CauserieError, ErrorCode
-from causerie.services.accounts import EntryForm
+from causerie.services.accounts import EntryForm, EntryRecord
 from causerie.services.rooms import member_of
 from causerie.web.deps import AccountDep, LangDep, OptionalAccountDep, ServicesDep, client_address, session_token
 from causerie.web.limits import client_host
@@ -132,8 +132,8 @@ async def enter_guest(body: GuestEntry, request: Request, s: ServicesDep) -> Res
     s.moderation.check_guest_entry(ip, device[0])  # banned address ranges and devices, emergency level 3
     if s.human_check is not None:  # a proof of work when the operator or the emergency level asks
         await s.human_check.verify(body.challenge, body.nonce)
-    token, account = await s.accounts.enter_guest(form)
-    await s.moderation.record_entry(account, "guest", ip, port, request.headers.get("user-agent"), device[0])
+    record = EntryRecord(ip, port, request.headers.get("user-agent"), device[0])  # written with the account
+    token, account = await s.accounts.enter_guest(form, record)
     return _session_response(request, token, member_of(account), 201, device)
 
 
