@@ -166,6 +166,24 @@ class AsgiOutbound:
 class Session:
     """One authenticated WebSocket connection speaking protocol version 1."""
 
+    # one per connection: slots, and the rarely used tables created on first use (bytes per idle
+    # connection, docs/performance.md)
+    __slots__ = (
+        "_handlers",
+        "_in_flight",
+        "_slot",
+        "_typing",
+        "account",
+        "bad_frames",
+        "host",
+        "hub",
+        "lang",
+        "out",
+        "record",
+        "rooms",
+        "s",
+    )
+
     def __init__(
         self, services: Services, hub: Hub, account: Account, out: Outbound, lang: str, host: str | None = None
     ) -> None:
@@ -180,10 +198,10 @@ class Session:
         self.record = 0  # the key of its connection record (services.records), 0: none
         self._in_flight = 0  # messages queued for commit, their ack not yet sent
         self._slot: asyncio.Future[None] | None = None  # set while on_send waits under MAX_IN_FLIGHT
-        self._typing: dict[RoomId, float] = {}
+        self._typing: dict[RoomId, float] | None = None  # when it last relayed typing, per room
         # per-session overrides of HANDLERS (tests); the table itself is per class: a dict of bound
         # methods per connection was about 1 KB of each idle connection (docs/performance.md)
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {}
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] | None = None
 
     def emit(self, event: Any) -> None:
         self.out.push(encode_event(event))
@@ -215,7 +233,7 @@ class Session:
         counter.inc()
         ref = getattr(frame, "client_id", None) or getattr(frame, "ref", None)
         try:
-            handler = self._handlers.get(type(frame)) or getattr(self, HANDLERS[type(frame)])
+            handler = (self._handlers and self._handlers.get(type(frame))) or getattr(self, HANDLERS[type(frame)])
             await handler(frame)
         except CauserieError as exc:
             self.refuse(exc, ref)
@@ -364,6 +382,8 @@ class Session:
         if room_id is None:
             raise CauserieError(ErrorCode.NOT_IN_ROOM)
         now = self.s.clock.monotonic()
+        if self._typing is None:
+            self._typing = {}
         if now - self._typing.get(room_id, -1e9) < self.s.settings.typing_min_interval:
             return  # relayed recently: drop silently
         self._typing[room_id] = now

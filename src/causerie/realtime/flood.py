@@ -18,6 +18,8 @@ from causerie.protocol.codec import decode_frame
 
 
 class FrameGate:
+    __slots__ = ("_bucket", "_max_refused", "refused")  # one per connection
+
     def __init__(self, burst: int, per_second: float, max_refused: int) -> None:
         self._bucket = TokenBucket(float(burst), per_second)
         self._max_refused = max_refused

@@ -69,8 +69,10 @@ class PresenceService:
         self._online_local: dict[AccountId, int] = {}
         self._timers: dict[tuple[RoomId, AccountId], asyncio.TimerHandle] = {}
         # the cluster view (this node included)
-        self._listed: dict[RoomId, dict[AccountId, dict[str, Member]]] = {}
-        self._online: dict[AccountId, set[str]] = {}
+        # (node, member) pairs and node ids as tuples, not dicts and sets: one of each per connected
+        # member, and almost always of one element (bytes per idle connection, docs/performance.md)
+        self._listed: dict[RoomId, dict[AccountId, tuple[tuple[str, Member], ...]]] = {}
+        self._online: dict[AccountId, tuple[str, ...]] = {}
         self._slugs: dict[RoomId, str] = {}
         self._seen: dict[str, float] = {}
         self._online_listeners: list[OnlineListener] = []
@@ -175,7 +177,7 @@ class PresenceService:
             self._announce(_Note("leave", self.node, room=room_id, account=account))
 
     def members(self, room_id: RoomId) -> list[Member]:
-        return [next(iter(nodes.values())) for nodes in self._listed.get(room_id, {}).values()]
+        return [nodes[0][1] for nodes in self._listed.get(room_id, {}).values()]
 
     def is_member(self, room_id: RoomId, account: AccountId) -> bool:
         return account in self._listed.get(room_id, {})
@@ -214,9 +216,13 @@ class PresenceService:
     def _apply_join(self, room_id: RoomId, slug: str, node: str, member: Member) -> None:
         self._slugs.setdefault(room_id, slug)
         accounts = self._listed.setdefault(room_id, {})
-        nodes = accounts.setdefault(AccountId(member.id), {})
+        account = AccountId(member.id)
+        nodes = accounts.get(account, ())
         first = not nodes
-        nodes[node] = member
+        if any(n == node for n, _ in nodes):  # an update from the same node keeps its place
+            accounts[account] = tuple((n, member if n == node else m) for n, m in nodes)
+        else:
+            accounts[account] = (*nodes, (node, member))
         if first:
             self.version += 1
             if node == self.node:
@@ -229,8 +235,12 @@ class PresenceService:
         if accounts is None or account not in accounts:
             return
         nodes = accounts[account]
-        member = nodes.pop(node, None)
-        if member is None or nodes:
+        member = next((m for n, m in nodes if n == node), None)
+        if member is None:
+            return
+        rest = tuple(p for p in nodes if p[0] != node)
+        if rest:
+            accounts[account] = rest
             return
         del accounts[account]
         self.version += 1
@@ -238,14 +248,17 @@ class PresenceService:
             self._room_event(room_id, "leave", member, cluster=emit == "cluster")
 
     def _apply_online(self, account: AccountId, node: str, online: bool) -> None:
-        nodes = self._online.setdefault(account, set())
+        nodes = self._online.get(account, ())
         was = bool(nodes)
         if online:
-            nodes.add(node)
+            if node not in nodes:
+                nodes = (*nodes, node)
         else:
-            nodes.discard(node)
-        if not nodes:
-            del self._online[account]
+            nodes = tuple(n for n in nodes if n != node)
+        if nodes:
+            self._online[account] = nodes
+        else:
+            self._online.pop(account, None)
         now = account in self._online
         if was != now and node == self.node:
             for listener in self._online_listeners:
@@ -255,7 +268,7 @@ class PresenceService:
         """A node died or left: forget what it announced; tell this node's connections."""
         self._seen.pop(node, None)
         for room_id, accounts in list(self._listed.items()):
-            for account in [a for a, nodes in accounts.items() if node in nodes]:
+            for account in [a for a, nodes in accounts.items() if any(n == node for n, _ in nodes)]:
                 self._apply_leave(room_id, account, node, emit="local")
         for account in [a for a, nodes in self._online.items() if node in nodes]:
             self._apply_online(account, node, False)

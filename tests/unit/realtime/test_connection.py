@@ -42,7 +42,7 @@ async def test_a_refusal_becomes_an_error_event_with_the_ref() -> None:
     async def refuse(frame: Ping) -> None:
         raise CauserieError(ErrorCode.RATE_LIMITED, retry_after=1.5)
 
-    s._handlers[Ping] = refuse
+    s._handlers = {Ping: refuse}
     await s.handle('{"type": "ping", "ref": "p1"}')
     assert out.events == [
         {"type": "error", "code": "rate_limited", "message": "Slow down.", "ref": "p1", "retry_after": 1.5}
@@ -56,7 +56,7 @@ async def test_an_unexpected_exception_is_a_bare_internal_error_and_the_session_
     async def broken(frame: Ping) -> None:
         raise RuntimeError("secret detail")
 
-    s._handlers[Ping] = broken
+    s._handlers = {Ping: broken}
     await s.handle('{"type": "ping", "ref": "p1"}')
     assert out.events == [{"type": "error", "code": "internal_error", "message": "Internal error.", "ref": "p1"}]
     assert "secret" not in json.dumps(out.events)
