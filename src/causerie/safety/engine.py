@@ -109,7 +109,7 @@ class SafetyEngine:
         self._dm_memo: dict[str, Evaluation] = {}  # by the plain form (it determines the others)
         # Evaluations of recent room messages checked with defer_flags (scope "rooms").
         self._room_memo: dict[str, Evaluation] = {}
-        self._dm_memo_rules = self._rules
+        self._memo_rules = self._rules
         self._minor_memo: dict[str, tuple[str, str] | None] = {}
         self.risk = RiskLedger(self.config.risk_half_life_hours * 3600.0, max_users=self.config.tracked_senders * 10)
 
@@ -205,7 +205,7 @@ class SafetyEngine:
     def _deferred_room_flags(self, text: str, account_age_seconds: float | None) -> Verdict:
         """What ``check_text(defer_flags=True)`` left out for a room message: the analysers' flags."""
         norm = normalize(text)
-        evaluation = self._room_memo.get(norm.plain) if self._dm_memo_rules is self._rules else None
+        evaluation = self._room_memo.get(norm.plain) if self._memo_rules is self._rules else None
         if evaluation is None:
             evaluation = self._rules.evaluate(norm, WHERE["room"])
         evidence = self._text_evidence(norm, evaluation, text, "room", None, None, account_age_seconds)
@@ -301,10 +301,10 @@ class SafetyEngine:
 
     def _remember(self, norm: Normalized, evaluation: Evaluation, memo: dict[str, Evaluation] | None = None) -> None:
         memo = self._dm_memo if memo is None else memo
-        if self._dm_memo_rules is not self._rules:  # reloaded: what was remembered is stale
+        if self._memo_rules is not self._rules:  # reloaded: what was remembered is stale
             self._dm_memo.clear()
             self._room_memo.clear()
-            self._dm_memo_rules = self._rules
+            self._memo_rules = self._rules
         elif len(memo) >= _DM_MEMO_SIZE:
             del memo[next(iter(memo))]  # the oldest
         memo[norm.plain] = evaluation
@@ -327,7 +327,7 @@ class SafetyEngine:
         The post-send analysers read every line of a conversation window and the new message
         again: they were evaluated moments ago (evaluations are never modified once made).
         """
-        if self._dm_memo_rules is self._rules:
+        if self._memo_rules is self._rules:
             known = self._dm_memo.get(norm.plain)
             if known is not None:
                 return known

@@ -1751,7 +1751,8 @@ class _PlanBuilder:
         )
 
     def _site_wide_statement(self, target: Account | None, until: float | None) -> NewStatement | None:
-        """The statement of reasons of an address or device ban, when it names an account."""
+        """The statement of reasons of a site-wide measure (an address or device ban, a reports
+        suspension), when it names an account."""
         if target is None:
             return None
         return self.m.statement(
@@ -1943,16 +1944,7 @@ class _PlanBuilder:
                 lifts=(Lift(kind=SanctionKind.REPORT_BAN, account_id=target.id),),
             )
         until = self._duration(self.m._settings.misuse_notice_suspension_days * 86400)
-        statement = self.m.statement(
-            self.kind,
-            target,
-            rule=self.rule,
-            facts=self._facts(),
-            source=self.source,
-            until=until,
-            scope="",
-            has_duration=True,
-        )
+        statement = self._site_wide_statement(target, until)
         return self._plan(
             target=f"account:{target.id}",
             details={"until": until},

@@ -70,6 +70,17 @@ def _ids(rows: Sequence[Row[Any]]) -> list[Any]:
     return [r[0] for r in rows]
 
 
+async def _delete_oldest(
+    conn: AsyncConnection, key: sa.Column[Any], *where: sa.ColumnElement[bool], limit: int
+) -> list[Any]:
+    """Delete at most ``limit`` rows of ``key``'s table that match ``where``, lowest keys first;
+    returns their keys (the batch every purge of a single table is)."""
+    ids = _ids((await conn.execute(sa.select(key).where(*where).order_by(key).limit(limit))).all())
+    if ids:
+        await conn.execute(key.table.delete().where(key.in_(ids)))
+    return ids
+
+
 class SqlRetentionStore(SqlStoreExtension):
     def __init__(self, store: SqlStore) -> None:
         super().__init__(store)
@@ -204,37 +215,25 @@ class SqlRetentionStore(SqlStoreExtension):
 
     async def _strikes(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> int:
         """Art. 23 misuse strikes older than the moderation retention (they only count within a window)."""
-        ids = _ids(
-            (
-                await conn.execute(
-                    sa.select(misuse_strikes.c.id)
-                    .where(misuse_strikes.c.created_at < cutoff)
-                    .where(_not_held(misuse_strikes.c.account_id, held.accounts))
-                    .where(_not_held(misuse_strikes.c.case_id, held.cases))
-                    .order_by(misuse_strikes.c.id)
-                    .limit(limit)
-                )
-            ).all()
+        ids = await _delete_oldest(
+            conn,
+            misuse_strikes.c.id,
+            misuse_strikes.c.created_at < cutoff,
+            _not_held(misuse_strikes.c.account_id, held.accounts),
+            _not_held(misuse_strikes.c.case_id, held.cases),
+            limit=limit,
         )
-        if ids:
-            await conn.execute(misuse_strikes.delete().where(misuse_strikes.c.id.in_(ids)))
         return len(ids)
 
     async def _identities(self, conn: AsyncConnection, now: float, held: Held, limit: int) -> int:
         """Identification data of deleted accounts (GDPR erasure) once their legal keep-until date passed."""
-        ids = _ids(
-            (
-                await conn.execute(
-                    sa.select(closed_identities.c.account_id)
-                    .where(closed_identities.c.keep_until < now)
-                    .where(_not_held(closed_identities.c.account_id, held.accounts))
-                    .order_by(closed_identities.c.account_id)
-                    .limit(limit)
-                )
-            ).all()
+        ids = await _delete_oldest(
+            conn,
+            closed_identities.c.account_id,
+            closed_identities.c.keep_until < now,
+            _not_held(closed_identities.c.account_id, held.accounts),
+            limit=limit,
         )
-        if ids:
-            await conn.execute(closed_identities.delete().where(closed_identities.c.account_id.in_(ids)))
         return len(ids)
 
     async def _held_messages(self, conn: AsyncConnection, held: Held) -> frozenset[int]:
@@ -315,21 +314,16 @@ class SqlRetentionStore(SqlStoreExtension):
         return Batch(deleted=len(doomed), files=await self._tombstones(conn, "blob", files))
 
     async def _quarantine(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> Batch:
-        ids = _ids(
-            (
-                await conn.execute(
-                    sa.select(media_quarantine.c.id)
-                    .where(media_quarantine.c.created_at < cutoff)
-                    .where(_not_held(media_quarantine.c.account_id, held.accounts))
-                    .where(_not_held(media_quarantine.c.id, held.quarantine))
-                    .order_by(media_quarantine.c.id)
-                    .limit(limit)
-                )
-            ).all()
+        ids = await _delete_oldest(
+            conn,
+            media_quarantine.c.id,
+            media_quarantine.c.created_at < cutoff,
+            _not_held(media_quarantine.c.account_id, held.accounts),
+            _not_held(media_quarantine.c.id, held.quarantine),
+            limit=limit,
         )
         if not ids:
             return Batch()
-        await conn.execute(media_quarantine.delete().where(media_quarantine.c.id.in_(ids)))
         return Batch(deleted=len(ids), files=await self._tombstones(conn, "quarantine", [str(i) for i in ids]))
 
     async def _cases(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> Batch:
@@ -414,19 +408,13 @@ class SqlRetentionStore(SqlStoreExtension):
         return Batch(deleted=int(last.id) - int(head.base_id))
 
     async def _connections(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> Batch:
-        ids = _ids(
-            (
-                await conn.execute(
-                    sa.select(connection_records.c.id)
-                    .where(sa.func.coalesce(connection_records.c.ended_at, connection_records.c.created_at) < cutoff)
-                    .where(_not_held(connection_records.c.account_id, held.accounts))
-                    .order_by(connection_records.c.id)
-                    .limit(limit)
-                )
-            ).all()
+        ids = await _delete_oldest(
+            conn,
+            connection_records.c.id,
+            sa.func.coalesce(connection_records.c.ended_at, connection_records.c.created_at) < cutoff,
+            _not_held(connection_records.c.account_id, held.accounts),
+            limit=limit,
         )
-        if ids:
-            await conn.execute(connection_records.delete().where(connection_records.c.id.in_(ids)))
         return Batch(deleted=len(ids))
 
     async def _accounts(self, conn: AsyncConnection, cutoff: float, held: Held, limit: int) -> Batch:
